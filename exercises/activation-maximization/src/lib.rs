@@ -1,0 +1,1 @@
+//! Placeholder overview of `activation_maximization`; the crate is being written.

@@ -1,0 +1,1 @@
+//! Placeholder overview of `lrp_min_networks`; the crate is being written.

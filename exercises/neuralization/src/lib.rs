@@ -1,0 +1,1 @@
+//! Placeholder overview of `neuralization`; the crate is being written.

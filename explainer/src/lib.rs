@@ -1,0 +1,1 @@
+//! Placeholder overview of `explainer`; the crate is being written.

@@ -1,0 +1,1 @@
+//! ImageNet-1k class names and class selection by index or name.

@@ -1,0 +1,56 @@
+//! The error type of the explainer library.
+
+use std::path::PathBuf;
+
+/// Everything the explainer library can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An error from candle's tensor operations.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An image could not be decoded or is unusable.
+    #[error("image {path}: {why}")]
+    Image {
+        /// The image file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A parameter is outside its domain.
+    #[error("invalid {name} = {value}: {why}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// Its value, as given.
+        value: String,
+        /// Why it is invalid.
+        why: String,
+    },
+    /// A class index beyond the model's outputs.
+    #[error("class {index} does not exist: the model has {classes} classes (0..={})", classes - 1)]
+    ClassOutOfRange {
+        /// The index asked for.
+        index: usize,
+        /// Number of classes.
+        classes: usize,
+    },
+    /// A class name that matches no ImageNet class.
+    #[error("no ImageNet class is called \"{name}\"; closest: {}", closest.join(", "))]
+    UnknownClass {
+        /// The name asked for.
+        name: String,
+        /// The closest class names, best first.
+        closest: Vec<String>,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,1 @@
+//! Heatmaps of relevance with the sheet's colour law.

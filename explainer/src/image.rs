@@ -1,0 +1,1 @@
+//! Loading and normalising images the torchvision way.

@@ -1,0 +1,1 @@
+//! Writing relevance as NumPy .npy files.

@@ -1,0 +1,110 @@
+//! Closed forms of the LRP-γ input relevance of both min-networks on the diagonal
+//! `a1 = a2 = a` (exercise sheet 11, exercise 2(b)), and their limits in γ.
+
+use crate::error::{Result, require_non_negative};
+use crate::min_networks::MinNetwork;
+
+/// The relevance of the two inputs, `R_1` and `R_2`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputRelevance {
+    /// Relevance of `a1`.
+    pub r1: f64,
+    /// Relevance of `a2`.
+    pub r2: f64,
+}
+
+impl InputRelevance {
+    /// `R_1 + R_2`, which equals `y` wherever relevance is conserved.
+    pub fn total(&self) -> f64 {
+        self.r1 + self.r2
+    }
+}
+
+// ANCHOR: closed_form_a
+/// Network A at `a1 = a2 = a ≥ 0`, any `γ ≥ 0` (exercise sheet 11, exercise 2(b)):
+///
+/// $$R_1 = R_2 = \frac{a}{2}.$$
+///
+/// Only `h1 = 2a` is active; it takes all of `y = a` and splits it evenly, because its two
+/// weights are equal. γ scales numerator and denominator alike and drops out.
+pub fn network_a_equal_inputs(a: f64, gamma: f64) -> Result<InputRelevance> {
+    let a = require_non_negative("a", a)?;
+    require_non_negative("gamma", gamma)?;
+    Ok(InputRelevance { r1: a / 2.0, r2: a / 2.0 })
+}
+// ANCHOR_END: closed_form_a
+
+// ANCHOR: closed_form_b
+/// Network B at `a1 = a2 = a ≥ 0`, any `γ ≥ 0` (exercise sheet 11, exercise 2(b)):
+///
+/// $$R_1 = a\,\frac{1 + \gamma}{1 + 2\gamma}, \qquad R_2 = a\,\frac{\gamma}{1 + 2\gamma}.$$
+///
+/// The output splits `y = a` into `R_{g1} = 2a(1+γ)/(1+2γ)` and `R_{g2} = −a/(1+2γ)`; `g1`
+/// halves its share between `h1` and `h2`, `g2` gives all of its negative share to `h2`
+/// (`h3 = 0`), and `h1 = a1`, `h2 = a2` pass theirs to the inputs.
+pub fn network_b_equal_inputs(a: f64, gamma: f64) -> Result<InputRelevance> {
+    let a = require_non_negative("a", a)?;
+    let gamma = require_non_negative("gamma", gamma)?;
+    let denominator = 1.0 + 2.0 * gamma;
+    Ok(InputRelevance { r1: a * (1.0 + gamma) / denominator, r2: a * gamma / denominator })
+}
+// ANCHOR_END: closed_form_b
+
+/// The closed form for either network at `a1 = a2 = a`.
+pub fn equal_inputs(network: MinNetwork, a: f64, gamma: f64) -> Result<InputRelevance> {
+    match network {
+        MinNetwork::A => network_a_equal_inputs(a, gamma),
+        MinNetwork::B => network_b_equal_inputs(a, gamma),
+    }
+}
+
+/// The limit γ → 0 of [`equal_inputs`] (LRP-0): A gives `(a/2, a/2)`, B gives `(a, 0)`.
+pub fn equal_inputs_gamma_to_zero(network: MinNetwork, a: f64) -> Result<InputRelevance> {
+    let a = require_non_negative("a", a)?;
+    Ok(match network {
+        MinNetwork::A => InputRelevance { r1: a / 2.0, r2: a / 2.0 },
+        MinNetwork::B => InputRelevance { r1: a, r2: 0.0 },
+    })
+}
+
+/// The limit γ → ∞ of [`equal_inputs`]: `(a/2, a/2)` for both networks.
+pub fn equal_inputs_gamma_to_infinity(a: f64) -> Result<InputRelevance> {
+    let a = require_non_negative("a", a)?;
+    Ok(InputRelevance { r1: a / 2.0, r2: a / 2.0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use approx::assert_relative_eq;
+
+    use super::*;
+    use crate::error::Error;
+
+    const EXACT: f64 = 1e-12;
+
+    #[test]
+    fn network_b_at_gamma_one_gives_two_thirds_and_one_third() {
+        let r = network_b_equal_inputs(3.0, 1.0).unwrap();
+        assert_relative_eq!(r.r1, 2.0, epsilon = EXACT, max_relative = EXACT);
+        assert_relative_eq!(r.r2, 1.0, epsilon = EXACT, max_relative = EXACT);
+    }
+
+    #[test]
+    fn limits_match_the_formulas() {
+        let a = 1.7;
+        let at_zero = network_b_equal_inputs(a, 0.0).unwrap();
+        assert_eq!(at_zero, equal_inputs_gamma_to_zero(MinNetwork::B, a).unwrap());
+        let large = network_b_equal_inputs(a, 1e12).unwrap();
+        let limit = equal_inputs_gamma_to_infinity(a).unwrap();
+        assert_relative_eq!(large.r1, limit.r1, epsilon = 1e-9, max_relative = 1e-9);
+    }
+
+    #[test]
+    fn negative_input_and_bad_gamma_are_rejected() {
+        assert!(matches!(network_a_equal_inputs(-1.0, 0.0), Err(Error::InvalidParameter { name: "a", .. })));
+        assert!(matches!(
+            network_b_equal_inputs(1.0, f64::NAN),
+            Err(Error::InvalidParameter { name: "gamma", .. })
+        ));
+    }
+}

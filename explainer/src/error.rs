@@ -34,6 +34,32 @@ pub enum Error {
         /// Why it is invalid.
         why: String,
     },
+    /// A weights file that cannot be read as a state dict (missing, truncated, not weights).
+    #[error("weights {path}: {why}")]
+    WeightsFile {
+        /// The weights file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A state dict whose tensors do not fit the model: every problem, listed together.
+    #[error("weights {path} do not fit {model}:\n  {}", problems.join("\n  "))]
+    WeightsMismatch {
+        /// The weights file.
+        path: PathBuf,
+        /// The model the weights were loaded into.
+        model: String,
+        /// One line per missing, unexpected or mis-shaped tensor.
+        problems: Vec<String>,
+    },
+    /// An input tensor the model cannot take (shape, dtype, device or values).
+    #[error("invalid input {shape}: {why}")]
+    InvalidInput {
+        /// The input's shape, as given.
+        shape: String,
+        /// What the model needs instead.
+        why: String,
+    },
     /// A class index beyond the model's outputs.
     #[error("class {index} does not exist: the model has {classes} classes (0..={})", classes - 1)]
     ClassOutOfRange {

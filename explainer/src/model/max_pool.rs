@@ -1,0 +1,172 @@
+//! Max-pooling that remembers its argmax, and a max-pool for candle's autograd whose backward
+//! pass routes the gradient to the maximum.
+//!
+//! candle 0.11.1's own `max_pool2d` backward multiplies the gradient by the fraction of maxima
+//! in the window (a factor 1/4 per 2×2 pool) instead of routing it (see FACTS.md). Here the
+//! gradient of each output goes, whole, to the position of its maximum; on ties it goes to the
+//! first maximum in row-major window order, as PyTorch does.
+
+use candle_core::{
+    CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, WithDType, backend::BackendStorage,
+};
+
+/// A max-pool with a square window and a stride (VGG: 2 and 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxPool2d {
+    /// Window side.
+    pub kernel: usize,
+    /// Step between windows.
+    pub stride: usize,
+}
+
+impl Default for MaxPool2d {
+    /// torchvision VGG's `MaxPool2d(kernel_size=2, stride=2)`.
+    fn default() -> Self {
+        Self { kernel: 2, stride: 2 }
+    }
+}
+
+/// Output side of a pooled axis of length `n` (no padding, floor mode as PyTorch).
+fn pooled(n: usize, kernel: usize, stride: usize) -> usize {
+    if n < kernel { 0 } else { (n - kernel) / stride + 1 }
+}
+
+/// The pooled values and, for each, the flat index `h·W + w` of its maximum in its input plane.
+fn pool_slice<T: WithDType>(
+    data: &[T],
+    (n, c, h, w): (usize, usize, usize, usize),
+    kernel: usize,
+    stride: usize,
+) -> (Vec<T>, Vec<u32>) {
+    let (ho, wo) = (pooled(h, kernel, stride), pooled(w, kernel, stride));
+    let mut values = Vec::with_capacity(n * c * ho * wo);
+    let mut argmax = Vec::with_capacity(n * c * ho * wo);
+    for plane in data.chunks_exact(h * w).take(n * c) {
+        for i in 0..ho {
+            for j in 0..wo {
+                let mut best = (i * stride) * w + j * stride;
+                for di in 0..kernel {
+                    for dj in 0..kernel {
+                        let at = (i * stride + di) * w + j * stride + dj;
+                        // Strictly greater: the first maximum wins, as in PyTorch.
+                        if plane[at] > plane[best] {
+                            best = at;
+                        }
+                    }
+                }
+                values.push(plane[best]);
+                argmax.push(best as u32);
+            }
+        }
+    }
+    (values, argmax)
+}
+
+impl MaxPool2d {
+    /// Output shape for an `(N, C, H, W)` input.
+    fn output_dims(&self, dims: &[usize]) -> Result<(usize, usize, usize, usize)> {
+        let &[n, c, h, w] = dims else {
+            candle_core::bail!("max_pool2d needs an (N, C, H, W) input, got {dims:?}")
+        };
+        Ok((n, c, pooled(h, self.kernel, self.stride), pooled(w, self.kernel, self.stride)))
+    }
+
+    /// The pooled tensor and the argmax (`u32`, flat index `h·W + w` in each input plane).
+    pub fn forward_with_argmax(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        let x = x.contiguous()?;
+        let (n, c, ho, wo) = self.output_dims(x.dims())?;
+        let dims = x.dims4()?;
+        let flat = x.flatten_all()?;
+        let (values, argmax) = match x.dtype() {
+            DType::F32 => {
+                let (v, a) = pool_slice(&flat.to_vec1::<f32>()?, dims, self.kernel, self.stride);
+                (Tensor::from_vec(v, (n, c, ho, wo), x.device())?, a)
+            }
+            DType::F64 => {
+                let (v, a) = pool_slice(&flat.to_vec1::<f64>()?, dims, self.kernel, self.stride);
+                (Tensor::from_vec(v, (n, c, ho, wo), x.device())?, a)
+            }
+            dtype => candle_core::bail!("max_pool2d: unsupported dtype {dtype:?}"),
+        };
+        Ok((values, Tensor::from_vec(argmax, (n, c, ho, wo), x.device())?))
+    }
+
+    /// The backward map: each output gradient added to its argmax, zero elsewhere.
+    pub fn route(&self, grad: &Tensor, argmax: &Tensor, input: &Shape) -> Result<Tensor> {
+        let (n, c, h, w) = input.dims4()?;
+        let (_, _, ho, wo) = grad.dims4()?;
+        let zeros = Tensor::zeros((n, c, h * w), grad.dtype(), grad.device())?;
+        let routed = zeros.scatter_add(
+            &argmax.reshape((n, c, ho * wo))?,
+            &grad.contiguous()?.reshape((n, c, ho * wo))?,
+            2,
+        )?;
+        routed.reshape((n, c, h, w))
+    }
+
+    /// The max-pool as a node of candle's autograd graph, with [`RoutedMaxPool`]'s backward.
+    pub fn forward_autograd(&self, x: &Tensor) -> Result<Tensor> {
+        x.contiguous()?.apply_op1(RoutedMaxPool(*self))
+    }
+}
+
+/// [`MaxPool2d`] as a candle `CustomOp1` whose backward routes the gradient to the argmax
+/// (instead of candle's built-in backward, which scales it by 1/4 per 2×2 pool).
+#[derive(Debug, Clone, Copy)]
+pub struct RoutedMaxPool(pub MaxPool2d);
+
+impl CustomOp1 for RoutedMaxPool {
+    fn name(&self) -> &'static str {
+        "routed-max-pool2d"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("routed-max-pool2d needs a contiguous input")
+        };
+        let dims = layout.shape().dims4()?;
+        let (n, c, ho, wo) = self.0.output_dims(layout.dims())?;
+        let out = match storage {
+            CpuStorage::F32(v) => {
+                CpuStorage::F32(pool_slice(&v[start..end], dims, self.0.kernel, self.0.stride).0)
+            }
+            CpuStorage::F64(v) => {
+                CpuStorage::F64(pool_slice(&v[start..end], dims, self.0.kernel, self.0.stride).0)
+            }
+            s => candle_core::bail!("routed-max-pool2d: unsupported dtype {:?}", s.dtype()),
+        };
+        Ok((out, Shape::from((n, c, ho, wo))))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
+        let (_, argmax) = self.0.forward_with_argmax(&arg.detach())?;
+        Ok(Some(self.0.route(&grad_res.detach(), &argmax, arg.shape())?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    /// FACTS.md's example: one 2×2 window per quadrant, upstream gradient [10, 20, 30, 40];
+    /// each value goes whole to its maximum (candle's own backward gives 2.5, 5, 7.5, 10).
+    #[test]
+    fn gradient_is_routed_to_the_first_maximum() {
+        let x = Var::from_tensor(
+            &Tensor::new(
+                &[[[[1f64, 5., 2., 2.], [3., 5., 2., 0.], [0., 0., 9., 1.], [0., 8., 1., 1.]]]],
+                &Device::Cpu,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let y = MaxPool2d::default().forward_autograd(x.as_tensor()).unwrap();
+        assert_eq!(y.flatten_all().unwrap().to_vec1::<f64>().unwrap(), [5., 2., 8., 9.]);
+        let up = Tensor::new(&[[[[10f64, 20.], [30., 40.]]]], &Device::Cpu).unwrap();
+        let grads = (y * up).unwrap().sum_all().unwrap().backward().unwrap();
+        let g = grads.get(x.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        // Window 1: 5 at (0,1) and (1,1): first wins. Window 2: ties of 2: first, (0,2).
+        assert_eq!(g, [0., 10., 20., 0., 0., 0., 0., 0., 0., 0., 40., 0., 0., 30., 0., 0.]);
+    }
+}

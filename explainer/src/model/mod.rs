@@ -1,0 +1,13 @@
+//! The model: VGG configurations, layers as data, the routed max-pool and weight loading.
+
+pub mod config;
+pub mod layer;
+pub mod max_pool;
+pub mod vgg;
+pub mod weights;
+
+pub use config::{Feature, VggConfig};
+pub use layer::{Affine, Conv2d, Layer, Linear};
+pub use max_pool::{MaxPool2d, RoutedMaxPool};
+pub use vgg::Vgg;
+pub use weights::{Naming, read_state_dict};

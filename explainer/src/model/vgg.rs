@@ -1,0 +1,235 @@
+//! The VGG network: a configuration and the list of its layers.
+
+use candle_core::{DType, Device, Tensor};
+
+use super::config::{Feature, VggConfig};
+use super::layer::{Affine, Conv2d, Layer, Linear};
+use super::max_pool::MaxPool2d;
+use crate::error::{Error, Result};
+
+/// A VGG-style classifier held as a plain list of [`Layer`]s, in torchvision's order:
+/// `features` (conv, ReLU, …, max-pool), flatten (torchvision's 7×7 adaptive average pool is
+/// the identity on the inputs accepted here), `classifier` (linear, ReLU, dropout, …, linear).
+#[derive(Debug, Clone)]
+pub struct Vgg {
+    config: VggConfig,
+    layers: Vec<Layer>,
+    dtype: DType,
+    device: Device,
+}
+
+/// Uniform range of the biases of [`Vgg::random`]: `b ~ U(−BIAS, BIAS)`, as the fixtures.
+const RANDOM_BIAS: f64 = 0.05;
+
+/// A small deterministic generator (SplitMix64) for [`Vgg::random`]: reproducible on every
+/// platform and free of candle's unseeded CPU generator.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1).
+    fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// `n` samples of `N(0, std²)` by Box–Muller, as f32.
+    fn normal(&mut self, n: usize, std: f64) -> Vec<f32> {
+        let mut out = Vec::with_capacity(n + 1);
+        while out.len() < n {
+            let (u, v) = (self.uniform(), self.uniform());
+            let r = (-2.0 * u.ln()).sqrt() * std;
+            let t = std::f64::consts::TAU * v;
+            out.push((r * t.cos()) as f32);
+            out.push((r * t.sin()) as f32);
+        }
+        out.truncate(n);
+        out
+    }
+
+    /// `n` samples of `U(−a, a)`, as f32.
+    fn symmetric(&mut self, n: usize, a: f64) -> Vec<f32> {
+        (0..n).map(|_| ((2.0 * self.uniform() - 1.0) * a) as f32).collect()
+    }
+}
+
+/// The parameters of one layer while building: weight and bias, in torchvision's shapes.
+pub(crate) struct Params {
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
+}
+
+impl Vgg {
+    /// Builds the layer list of `config`, taking the parameters of each convolution and dense
+    /// layer, in order, from `params`.
+    pub(crate) fn from_params(
+        config: &VggConfig,
+        mut params: impl FnMut(usize, &[usize]) -> Result<Params>,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Self> {
+        let mut layers = Vec::new();
+        let mut channels = config.in_channels;
+        let mut index = 0;
+        for feature in &config.features {
+            match *feature {
+                Feature::Conv(out) => {
+                    let p = params(index, &[out, channels, 3, 3])?;
+                    layers.push(Layer::Conv2d(Conv2d::new(p.weight, p.bias, 1)));
+                    layers.push(Layer::Relu);
+                    channels = out;
+                }
+                Feature::MaxPool => layers.push(Layer::MaxPool2d(MaxPool2d::default())),
+            }
+            index += 1;
+        }
+        layers.push(Layer::Flatten);
+        let mut inputs = config.classifier_inputs();
+        for &hidden in &config.hidden {
+            let p = params(index, &[hidden, inputs])?;
+            layers.extend([Layer::Linear(Linear::new(p.weight, p.bias)), Layer::Relu, Layer::Dropout]);
+            inputs = hidden;
+            index += 1;
+        }
+        let p = params(index, &[config.classes, inputs])?;
+        layers.push(Layer::Linear(Linear::new(p.weight, p.bias)));
+        Ok(Self { config: config.clone(), layers, dtype, device: device.clone() })
+    }
+
+    /// A network with random weights: He initialisation `w ~ N(0, 2/fan_in)` (the last layer
+    /// `1.5²·2/fan_in`, as the fixtures) and biases `~ U(−0.05, 0.05)`, reproducible from `seed`.
+    pub fn random(config: &VggConfig, seed: u64, device: &Device, dtype: DType) -> Result<Self> {
+        let mut rng = SplitMix64(seed);
+        let last = config.features.len() + config.hidden.len();
+        Self::from_params(
+            config,
+            |index, shape| {
+                let n: usize = shape.iter().product();
+                let fan_in = n / shape[0];
+                let gain = if index == last { 1.5 } else { 1.0 };
+                let std = gain * (2.0 / fan_in as f64).sqrt();
+                let weight = Tensor::from_vec(rng.normal(n, std), shape, device)?.to_dtype(dtype)?;
+                let bias = Tensor::from_vec(rng.symmetric(shape[0], RANDOM_BIAS), shape[0], device)?
+                    .to_dtype(dtype)?;
+                Ok(Params { weight, bias })
+            },
+            device,
+            dtype,
+        )
+    }
+
+    /// The same network with every bias set to zero (for conservation checks: LRP-γ and zB
+    /// conserve relevance exactly when no bias absorbs any).
+    pub fn without_biases(&self) -> Result<Self> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| {
+                Ok(match layer {
+                    Layer::Conv2d(c) => {
+                        Layer::Conv2d(Conv2d::new(c.weight().clone(), c.bias().zeros_like()?, c.padding()))
+                    }
+                    Layer::Linear(l) => {
+                        Layer::Linear(Linear::new(l.weight().clone(), l.bias().zeros_like()?))
+                    }
+                    other => other.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { layers, ..self.clone() })
+    }
+
+    /// The configuration the network was built from.
+    pub fn config(&self) -> &VggConfig {
+        &self.config
+    }
+
+    /// The layers, in order.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The dtype of the weights; inputs must have the same.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The device of the weights.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Number of classes (outputs).
+    pub fn classes(&self) -> usize {
+        self.config.classes
+    }
+
+    /// Checks that `input` is something this network takes: `(N, C, S, S)` with `C` input
+    /// channels and `S = feature_size · 2^pools` (224 for VGG-16: the classifier needs a
+    /// 7×7 map after five 2×2 pools), the network's dtype, and finite values.
+    pub fn check_input(&self, input: &Tensor) -> Result<()> {
+        let c = &self.config;
+        let size = c.input_size();
+        let shape = format!("{:?}", input.dims());
+        let invalid = |why: String| Error::InvalidInput { shape: shape.clone(), why };
+        let needed = format!(
+            "{} needs N×{}×{size}×{size} (its classifier takes a {}×{} map after {} max-pools of 2)",
+            c.name,
+            c.in_channels,
+            c.feature_size,
+            c.feature_size,
+            c.pools()
+        );
+        match input.dims() {
+            &[n, ch, h, w] if n > 0 && ch == c.in_channels && h == size && w == size => {}
+            &[_, ch, h, w]
+                if ch == c.in_channels && (h % (1 << c.pools()) != 0 || w % (1 << c.pools()) != 0) =>
+            {
+                return Err(invalid(format!(
+                    "height and width must be multiples of {} and equal {size}: {needed}",
+                    1 << c.pools()
+                )));
+            }
+            _ => return Err(invalid(needed)),
+        }
+        if input.dtype() != self.dtype {
+            return Err(invalid(format!("dtype {:?}, but the model is {:?}", input.dtype(), self.dtype)));
+        }
+        // x − x is 0 for finite x and NaN for ±∞ and NaN.
+        let bad = input.sub(input)?.abs()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        if bad != 0.0 {
+            return Err(invalid("contains NaN or infinite values".into()));
+        }
+        Ok(())
+    }
+
+    /// The logits `(N, classes)` for a checked input `(N, 3, H, W)`.
+    pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
+        self.check_input(input)?;
+        let mut h = input.clone();
+        for layer in &self.layers {
+            h = layer.forward(&h)?;
+        }
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_vgg16_tiny_has_torchvisions_layout() {
+        let vgg = Vgg::random(&VggConfig::vgg16_tiny(), 1, &Device::Cpu, DType::F32).unwrap();
+        // 13 × (conv, relu) + 5 pools + flatten + 2 × (linear, relu, dropout) + linear.
+        assert_eq!(vgg.layers().len(), 13 * 2 + 5 + 1 + 2 * 3 + 1);
+        let x = Tensor::zeros((2, 3, 224, 224), DType::F32, &Device::Cpu).unwrap();
+        assert_eq!(vgg.forward(&x).unwrap().dims(), &[2, 1000]);
+    }
+}

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod attribution;
+pub mod checkpoint;
 pub mod classes;
 pub mod composite;
 pub mod error;
@@ -30,6 +31,8 @@ pub mod heatmap;
 pub mod image;
 pub mod model;
 pub mod npy;
+pub mod prediction;
+pub mod resample;
 pub mod rules;
 
 pub use attribution::{Attribution, Attributor, Engine, Gradient, GradientTimesInput, Lrp};

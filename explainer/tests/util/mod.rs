@@ -47,3 +47,18 @@ pub fn correlation(a: &Tensor, b: &Tensor) -> f64 {
 pub fn sum(t: &Tensor) -> f64 {
     values(t).iter().sum()
 }
+
+/// A reproducible input in roughly [−2, 2] (a hash of the index and `seed`), shaped `dims`.
+pub fn input(seed: u64, dims: &[usize], dtype: DType) -> Tensor {
+    let n: usize = dims.iter().product();
+    let v: Vec<f64> = (0..n as u64)
+        .map(|i| {
+            let mut z = (i ^ seed.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(seed);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            4.0 * ((z >> 11) as f64 / (1u64 << 53) as f64) - 2.0
+        })
+        .collect();
+    Tensor::from_vec(v, dims, &Device::Cpu).unwrap().to_dtype(dtype).unwrap()
+}

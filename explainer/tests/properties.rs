@@ -1,0 +1,143 @@
+//! Properties of the attributions on random small VGG-style networks (as zennit's and
+//! Captum's tests): LRP with γ = 0 and no zB is Gradient×Input; zB + LRP-γ conserve relevance
+//! without biases; the explicit and autograd engines agree; batches explain each sample.
+
+mod util;
+
+use candle_core::{DType, Device, Tensor};
+use explainer::{
+    Attributor, Engine, Epsilon, GammaBox, GammaSchedule, Gradient, GradientTimesInput, Lrp, Pass, Vgg,
+    VggConfig,
+};
+use proptest::prelude::*;
+use util::{input, rel_l2, sum};
+
+/// Agreement of two float64 computations of the same quantity (summation order only).
+const EXACT: f64 = 1e-10;
+/// Proptest cases per property (each runs a few small networks).
+const CASES: u32 = 6;
+/// Range of seeds for weights and inputs.
+const SEEDS: std::ops::Range<u64> = 0..1_000_000;
+/// Range of γ drawn per block.
+const GAMMAS: std::ops::Range<f64> = 0.0..1.0;
+
+/// Small VGG-style networks: 2–3 blocks with max-pools, one or two convolutions per block,
+/// 16×16 or 8×8 inputs.
+fn configs() -> Vec<VggConfig> {
+    vec![
+        VggConfig::from_cfg("small-a", &[4, 4, 0, 8, 0, 8, 8, 0], 2, vec![16], 10),
+        VggConfig::from_cfg("small-b", &[6, 0, 5, 5, 0], 2, vec![12, 12], 7),
+    ]
+}
+
+fn schedules() -> impl Strategy<Value = GammaSchedule> {
+    prop::array::uniform5(GAMMAS).prop_map(|g| GammaSchedule::new(g).unwrap())
+}
+
+fn network(config: &VggConfig, seed: u64) -> Vgg {
+    Vgg::random(config, seed, &Device::Cpu, DType::F64).unwrap()
+}
+
+fn x_for(config: &VggConfig, seed: u64, batch: usize) -> Tensor {
+    let s = config.input_size();
+    input(seed, &[batch, 3, s, s], DType::F64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// γ = 0 on every convolution and the gradient rule instead of zB: every rule is the
+    /// plain gradient, so LRP is Gradient×Input, on both engines.
+    #[test]
+    fn lrp_with_gamma_zero_and_no_zbox_is_gradient_times_input(seed in SEEDS) {
+        for config in configs() {
+            let (vgg, x) = (network(&config, seed), x_for(&config, seed + 1, 2));
+            let class = (seed % config.classes as u64) as usize;
+            let gxi = GradientTimesInput.attribute(&vgg, &x, class).unwrap().relevance;
+            let composite = GammaBox::new(GammaSchedule::uniform(0.0).unwrap()).with_first(Pass);
+            for engine in [Engine::Explicit, Engine::Autograd] {
+                let lrp = Lrp::with_composite(composite.clone()).with_engine(engine);
+                let r = lrp.attribute(&vgg, &x, class).unwrap().relevance;
+                prop_assert!(rel_l2(&r, &gxi) < EXACT, "{engine:?}: {:e}", rel_l2(&r, &gxi));
+            }
+        }
+    }
+
+    /// Without biases, zB on convolution 1 and LRP-γ on the others conserve relevance:
+    /// Σ R equals the explained logit, for any schedule.
+    #[test]
+    fn zbox_and_gamma_conserve_relevance_without_biases(seed in SEEDS, schedule in schedules()) {
+        for config in configs() {
+            let vgg = network(&config, seed).without_biases().unwrap();
+            let x = x_for(&config, seed + 2, 1);
+            let class = (seed % config.classes as u64) as usize;
+            let a = Lrp::new(schedule).attribute(&vgg, &x, class).unwrap();
+            let logit = a.logits.flatten_all().unwrap().to_vec1::<f64>().unwrap()[class];
+            let total = sum(&a.relevance);
+            prop_assert!((total - logit).abs() <= EXACT * logit.abs().max(1.0), "Σ R = {total}, logit {logit}");
+        }
+    }
+
+    /// The explicit engine and the autograd engine (the sheet's trick) give the same
+    /// relevance, with biases, for the sheet's composite and for LRP-ε on dense layers.
+    #[test]
+    fn explicit_and_autograd_engines_agree(seed in SEEDS, schedule in schedules()) {
+        for config in configs() {
+            let (vgg, x) = (network(&config, seed), x_for(&config, seed + 3, 2));
+            let class = (seed % config.classes as u64) as usize;
+            let lrp = Lrp::new(schedule);
+            let explicit = lrp.attribute(&vgg, &x, class).unwrap();
+            let autograd = lrp.clone().with_engine(Engine::Autograd).attribute(&vgg, &x, class).unwrap();
+            prop_assert!(rel_l2(&explicit.logits, &autograd.logits) < EXACT);
+            let e = rel_l2(&explicit.relevance, &autograd.relevance);
+            prop_assert!(e < EXACT, "{}: {e:e}", config.name);
+        }
+    }
+}
+
+/// LRP-ε is a [`explainer::Rule`] like the others: both engines agree on it too.
+#[test]
+fn epsilon_rule_runs_on_both_engines() {
+    #[derive(Debug)]
+    struct EpsilonOnDense;
+    impl explainer::Composite for EpsilonOnDense {
+        fn rules(&self, model: &Vgg) -> explainer::Result<explainer::composite::LayerRules> {
+            let mut rules = GammaBox::default().rules(model)?;
+            for (rule, layer) in rules.iter_mut().zip(model.layers()) {
+                if let explainer::Layer::Linear(_) = layer {
+                    *rule = Some(std::sync::Arc::new(Epsilon { epsilon: 0.25 }));
+                }
+            }
+            Ok(rules)
+        }
+    }
+    let config = &configs()[0];
+    let (vgg, x) = (network(config, 5), x_for(config, 6, 1));
+    let explicit = Lrp::with_composite(EpsilonOnDense).attribute(&vgg, &x, 3).unwrap().relevance;
+    let autograd = Lrp::with_composite(EpsilonOnDense)
+        .with_engine(Engine::Autograd)
+        .attribute(&vgg, &x, 3)
+        .unwrap()
+        .relevance;
+    assert!(rel_l2(&explicit, &autograd) < EXACT);
+    let plain = Lrp::default().attribute(&vgg, &x, 3).unwrap().relevance;
+    assert!(rel_l2(&explicit, &plain) > 1e-6, "ε must change the dense layers' relevance");
+}
+
+/// A batch is explained sample by sample, and Gradient×Input is input ⊙ Gradient.
+#[test]
+fn batches_explain_each_sample_and_gradient_times_input_is_consistent() {
+    let config = &configs()[1];
+    let vgg = network(config, 9);
+    let x = x_for(config, 10, 3);
+    for attributor in [&Lrp::default() as &dyn Attributor, &GradientTimesInput, &Gradient] {
+        let batch = attributor.attribute(&vgg, &x, 2).unwrap();
+        for n in 0..3 {
+            let one = attributor.attribute(&vgg, &x.narrow(0, n, 1).unwrap(), 2).unwrap();
+            assert!(rel_l2(&one.relevance, &batch.relevance.narrow(0, n, 1).unwrap()) < EXACT);
+        }
+    }
+    let g = Gradient.attribute(&vgg, &x, 4).unwrap().relevance;
+    let gxi = GradientTimesInput.attribute(&vgg, &x, 4).unwrap().relevance;
+    assert!(rel_l2(&gxi, &(&g * &x).unwrap()) < EXACT);
+}

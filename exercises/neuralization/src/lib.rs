@@ -48,4 +48,4 @@ pub use explain::{Explanation, explain, explain_min_pooling, explain_proportiona
 pub use fit::{FittedOneClassSvm, fit_one_class_svm};
 pub use model::OneClassSvm;
 pub use neuralized::TwoLayerNetwork;
-pub use softmin::{gap_bound, min_pooling, soft_min, soft_min_weights};
+pub use softmin::{gap_bound, min_pooling, soft_min, soft_min_gap, soft_min_weights};

@@ -29,13 +29,23 @@ pub fn min_pooling(h: &[f64]) -> Result<f64> {
 ///
 /// Every exponent is `≤ 0` and the minimising term is `exp(0) = 1`, so the sum lies in `[1, M]`:
 /// nothing overflows (an infinite `γ (h_i − m)` just gives `exp(−∞) = 0`) and nothing underflows
-/// to `log 0`. The correction `γ⁻¹ log Σ` lies in `[0, (log M)/γ]`, which is the bound of 3b.
+/// to `log 0`. The correction is [`soft_min_gap`] `∈ [0, (log M)/γ]`, the bound of 3b.
 /// Finite for every finite `h` and every `γ ∈ (0, ∞)`.
 pub fn soft_min(h: &[f64], gamma: f64) -> Result<f64> {
+    let m = checked_min(h)?;
+    Ok(m - soft_min_gap(h, gamma)?)
+}
+
+/// The gap `min_i h_i − smin_γ(h) = γ⁻¹ log Σ_i exp(−γ (h_i − m))`, computed without the
+/// cancellation of the subtraction: the arg-min's term `1` is split off and the rest goes through
+/// `ln_1p`, so gaps far below `ε · m` (down to `1e-300`) keep full relative accuracy.
+pub fn soft_min_gap(h: &[f64], gamma: f64) -> Result<f64> {
     check_gamma(gamma)?;
     let m = checked_min(h)?;
-    let sum: f64 = h.iter().map(|&hi| (-gamma * (hi - m)).exp()).sum();
-    Ok(m - sum.ln() / gamma)
+    let k = h.iter().position(|&hi| hi == m).unwrap_or(0);
+    let rest: f64 =
+        h.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, &hi)| (-gamma * (hi - m)).exp()).sum();
+    Ok(rest.ln_1p() / gamma)
 }
 // ANCHOR_END: soft_min
 

@@ -31,6 +31,7 @@ fn main() -> Result<()> {
     let mut written: Vec<charts::FigureFiles> = Vec::new();
     // Each exercise crate adds one line here:
     // written.extend(<crate>::figures::write_all(&args.out).context("exercise N figures")?);
+    written.extend(neuralization::figures::write_all(&args.out).context("exercise 3 figures")?);
     written.extend(activation_maximization::figures::write_all(&args.out).context("exercise 1 figures")?);
     written.extend(lrp_min_networks::figures::write_all(&args.out).context("exercise 2 figures")?);
     for files in &written {

@@ -54,7 +54,8 @@ struct Args {
 
     /// LRP-γ per block of convolutions 2–13 (block 1 holds convolution 2): five
     /// comma-separated values, or one value for every block.
-    #[arg(long, value_delimiter = ',', default_values_t = GammaSchedule::default().gammas())]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true,
+          default_values_t = GammaSchedule::default().gammas())]
     gamma: Vec<f64>,
 
     /// How LRP's modified gradient is computed (both give the same relevance).

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// The file name of torchvision's VGG-16 ImageNet weights.
 pub const TORCHVISION_VGG16_FILE: &str = "vgg16-397923af.pth";
 
+// ANCHOR: how_to_get_weights
 /// How to obtain VGG-16's weights, for error messages.
 pub const HOW_TO_GET_WEIGHTS: &str = "\
 Get VGG-16's ImageNet weights in one of these ways, then run again (or pass --weights FILE):
@@ -16,6 +17,7 @@ Get VGG-16's ImageNet weights in one of these ways, then run again (or pass --we
       python3 -c 'import torchvision; torchvision.models.vgg16(weights=\"IMAGENET1K_V1\")'
   * or download timm's safetensors version of the same weights and pass it with --weights:
       https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors";
+// ANCHOR_END: how_to_get_weights
 
 /// torchvision's cache directory: `$TORCH_HOME/hub/checkpoints`, else
 /// `$HOME/.cache/torch/hub/checkpoints`.

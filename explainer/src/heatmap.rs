@@ -78,6 +78,7 @@ impl RelevanceMap {
         self.values.iter().sum()
     }
 
+    // ANCHOR: colour_law
     /// The colour bound `b = 10 · (mean |R|³)^{1/3}` of the sheet.
     pub fn color_bound(&self) -> f64 {
         let mean_cube = self.values.iter().map(|v| v.abs().powi(3)).sum::<f64>() / self.values.len() as f64;
@@ -95,6 +96,7 @@ impl RelevanceMap {
             Rgb(lut[lut_index(t)])
         })
     }
+    // ANCHOR_END: colour_law
 }
 
 /// matplotlib's lookup: `⌊t · 256⌋` clipped to `0..=255` (t = 1 maps to the last entry).

@@ -54,6 +54,7 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage> {
     Ok(rgb)
 }
 
+// ANCHOR: resize_and_crop
 /// The `CROP_SIZE × CROP_SIZE` picture the network sees: resize the shorter side to
 /// [`RESIZE_SHORTER`], then centre-crop; an image of exactly the crop size is returned as is.
 pub fn resize_and_center_crop(image: &RgbImage) -> RgbImage {
@@ -82,7 +83,9 @@ fn crop_offset(size: u32, crop: u32) -> u32 {
     let half = excess / 2;
     if excess % 2 == 1 && half % 2 == 1 { half + 1 } else { half }
 }
+// ANCHOR_END: resize_and_crop
 
+// ANCHOR: normalise
 /// The normalised `1 × 3 × H × W` tensor of an RGB image: `(pixel/255 − mean_c) / std_c`,
 /// computed in `f32` as torchvision does, then converted to `dtype`.
 pub fn to_input_tensor(image: &RgbImage, device: &Device, dtype: DType) -> Result<Tensor> {
@@ -99,6 +102,7 @@ pub fn to_input_tensor(image: &RgbImage, device: &Device, dtype: DType) -> Resul
     let tensor = Tensor::from_vec(values, (1, 3, height as usize, width as usize), device)?;
     Ok(tensor.to_dtype(dtype)?)
 }
+// ANCHOR_END: normalise
 
 /// An image file as the network's input: the normalised tensor and the cropped picture
 /// (to show beside its explanation).

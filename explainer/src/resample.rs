@@ -20,6 +20,7 @@ struct Taps {
     weights: Vec<i64>,
 }
 
+// ANCHOR: pillow_taps
 /// Pillow's taps for resampling `input` samples to `output` samples.
 fn taps(input: usize, output: usize) -> Vec<Taps> {
     let scale = input as f64 / output as f64;
@@ -54,6 +55,7 @@ fn apply(taps: &Taps, sample: impl Fn(usize) -> u8) -> u8 {
     }
     (accumulator >> PRECISION_BITS).clamp(0, 255) as u8
 }
+// ANCHOR_END: pillow_taps
 
 /// `image` resized to `width × height` exactly as Pillow's `Image.resize(.., BILINEAR)`.
 /// A pass whose size does not change is skipped, as in Pillow.

@@ -16,6 +16,7 @@ use crate::composite::LayerRules;
 use crate::error::{Error, Result};
 use crate::model::{Layer, Vgg};
 
+// ANCHOR: autograd_engine
 /// The logits, the first layer's inputs `[x, bounds…]` and the modified gradient at each.
 pub(crate) fn modified_gradient(
     model: &Vgg,
@@ -61,3 +62,4 @@ pub(crate) fn modified_gradient(
         .map_err(|e: Error| e)?;
     Ok((logits.detach(), inputs, gradients))
 }
+// ANCHOR_END: autograd_engine

@@ -19,6 +19,7 @@ use crate::composite::LayerRules;
 use crate::error::{Error, Result};
 use crate::model::{Layer, Vgg};
 
+// ANCHOR: explicit_forward
 /// What the backward pass needs from the forward pass.
 struct Trace {
     /// `values[i]` is the input of layer `i`; the last entry is the logits.
@@ -44,7 +45,9 @@ fn forward(model: &Vgg, x: &Tensor) -> Result<Trace> {
     }
     Ok(Trace { values, argmax })
 }
+// ANCHOR_END: explicit_forward
 
+// ANCHOR: explicit_backward
 /// The logits, the first layer's inputs `[x, bounds…]` and the modified gradient at each.
 pub(crate) fn modified_gradient(
     model: &Vgg,
@@ -94,6 +97,7 @@ pub(crate) fn modified_gradient(
         why: "has no layers".into(),
     })
 }
+// ANCHOR_END: explicit_backward
 
 pub(crate) fn no_rule(i: usize, layer: &Layer) -> Error {
     Error::InvalidParameter {

@@ -25,6 +25,7 @@ impl Attributor for Gradient {
     }
 }
 
+// ANCHOR: gradient_times_input
 impl Attributor for GradientTimesInput {
     fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution> {
         let rules = AllPass.rules(model)?;
@@ -32,3 +33,4 @@ impl Attributor for GradientTimesInput {
         Ok(Attribution { logits, relevance: times_input(&inputs, &grads)? })
     }
 }
+// ANCHOR_END: gradient_times_input

@@ -57,6 +57,7 @@ impl Default for Lrp {
     }
 }
 
+// ANCHOR: lrp_attribute
 impl Attributor for Lrp {
     fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution> {
         let rules = self.composite.rules(model)?;
@@ -64,3 +65,4 @@ impl Attributor for Lrp {
         Ok(Attribution { logits, relevance: times_input(&inputs, &grads)? })
     }
 }
+// ANCHOR_END: lrp_attribute

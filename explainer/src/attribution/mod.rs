@@ -55,6 +55,7 @@ pub(crate) fn modified_gradient(
     }
 }
 
+// ANCHOR: times_input
 /// `Σ_k input_k ⊙ gradient_k`: Gradient×Input, extended to zB's bounds (`X·∂X + L·∂L + H·∂H`).
 pub(crate) fn times_input(inputs: &[Tensor], gradients: &[Tensor]) -> Result<Tensor> {
     let mut r = inputs[0].mul(&gradients[0])?;
@@ -63,6 +64,7 @@ pub(crate) fn times_input(inputs: &[Tensor], gradients: &[Tensor]) -> Result<Ten
     }
     Ok(r)
 }
+// ANCHOR_END: times_input
 
 /// The one-hot gradient `∂ Σ_n f_class(x_n) / ∂ logits`, shaped like `logits`.
 pub(crate) fn one_hot(logits: &Tensor, class: usize) -> Result<Tensor> {

@@ -40,6 +40,7 @@ impl Default for GammaBox {
     }
 }
 
+// ANCHOR: gamma_box
 impl Composite for GammaBox {
     fn rules(&self, model: &Vgg) -> Result<LayerRules> {
         let blocks = blocks(model);
@@ -72,3 +73,4 @@ impl Composite for GammaBox {
             .collect()
     }
 }
+// ANCHOR_END: gamma_box

@@ -33,6 +33,7 @@ impl Composite for AllPass {
     }
 }
 
+// ANCHOR: blocks
 /// The block (0-based: the number of max-pools before it) of every layer of `model`.
 pub fn blocks(model: &Vgg) -> Vec<usize> {
     let mut block = 0;
@@ -48,3 +49,4 @@ pub fn blocks(model: &Vgg) -> Vec<usize> {
         })
         .collect()
 }
+// ANCHOR_END: blocks

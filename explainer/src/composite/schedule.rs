@@ -11,8 +11,10 @@ pub struct GammaSchedule([f64; 5]);
 impl GammaSchedule {
     /// Number of blocks (VGG-16's five).
     pub const BLOCKS: usize = 5;
+    // ANCHOR: default_schedule
     /// REFERENCE.md's schedule.
     pub const DEFAULT: [f64; 5] = [0.25, 0.25, 0.1, 0.05, 0.01];
+    // ANCHOR_END: default_schedule
 
     /// A schedule from one γ per block; each must be finite and ≥ 0.
     pub fn new(gammas: [f64; 5]) -> Result<Self> {

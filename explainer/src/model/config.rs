@@ -32,6 +32,7 @@ pub struct VggConfig {
 }
 
 impl VggConfig {
+    // ANCHOR: vgg16_config
     /// torchvision's VGG-16 (configuration "D"): 13 convolutions in 5 blocks, 4096 hidden units,
     /// 1000 classes, 224×224 inputs.
     pub fn vgg16() -> Self {
@@ -43,6 +44,7 @@ impl VggConfig {
             1000,
         )
     }
+    // ANCHOR_END: vgg16_config
 
     /// The fixture network of `explainer/fixtures/`: VGG-16's layers at 1/16 of the width
     /// (channels 4, 4, M, 8, 8, M, 16, 16, 16, M, 32, 32, 32, M, 32, 32, 32, M), classifier

@@ -60,6 +60,7 @@ impl Affine for Conv2d {
         }
     }
 
+    // ANCHOR: conv_transposed
     /// For stride 1, the transposed convolution is a convolution with the kernel transposed in
     /// its channel axes and flipped spatially, padded by `k − 1 − padding`. candle's `conv2d`
     /// (im2col + gemm) is about twice as fast as its `conv_transpose2d` on the CPU.
@@ -72,6 +73,7 @@ impl Affine for Conv2d {
         }
         Ok(c)
     }
+    // ANCHOR_END: conv_transposed
 }
 
 /// A dense layer `y = W x + b` with `W` of shape `(out, in)`, as `torch.nn.Linear`.

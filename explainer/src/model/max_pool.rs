@@ -91,6 +91,7 @@ impl MaxPool2d {
         Ok((values, Tensor::from_vec(argmax, (n, c, ho, wo), x.device())?))
     }
 
+    // ANCHOR: route
     /// The backward map: each output gradient added to its argmax, zero elsewhere.
     pub fn route(&self, grad: &Tensor, argmax: &Tensor, input: &Shape) -> Result<Tensor> {
         let (n, c, h, w) = input.dims4()?;
@@ -103,6 +104,7 @@ impl MaxPool2d {
         )?;
         routed.reshape((n, c, h, w))
     }
+    // ANCHOR_END: route
 
     /// The max-pool as a node of candle's autograd graph, with [`RoutedMaxPool`]'s backward.
     pub fn forward_autograd(&self, x: &Tensor) -> Result<Tensor> {
@@ -138,10 +140,12 @@ impl CustomOp1 for RoutedMaxPool {
         Ok((out, Shape::from((n, c, ho, wo))))
     }
 
+    // ANCHOR: routed_bwd
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
         let (_, argmax) = self.0.forward_with_argmax(&arg.detach())?;
         Ok(Some(self.0.route(&grad_res.detach(), &argmax, arg.shape())?))
     }
+    // ANCHOR_END: routed_bwd
 }
 
 #[cfg(test)]

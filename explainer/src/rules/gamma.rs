@@ -15,6 +15,7 @@ pub struct Gamma {
     pub gamma: f64,
 }
 
+// ANCHOR: gamma_rule
 impl Gamma {
     /// LRP-γ with this γ (validated by [`crate::GammaSchedule`]).
     pub fn new(gamma: f64) -> Self {
@@ -47,3 +48,4 @@ impl Rule for Gamma {
         Ok(vec![layer.apply_transposed(&s, &w, a.shape())?])
     }
 }
+// ANCHOR_END: gamma_rule

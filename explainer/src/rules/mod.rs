@@ -31,6 +31,7 @@ use candle_core::{Result, Tensor};
 
 use crate::model::Affine;
 
+// ANCHOR: rule_trait
 /// How a layer with parameters passes relevance (as a modified gradient) to its input.
 pub trait Rule: std::fmt::Debug + Send + Sync {
     /// A short description (`"gamma(0.25)"`).
@@ -51,7 +52,9 @@ pub trait Rule: std::fmt::Debug + Send + Sync {
     /// modified gradient `g` at that output (for the explicit engine).
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>>;
 }
+// ANCHOR_END: rule_trait
 
+// ANCHOR: reassign
 /// `z / p`, and 0 where `p = 0` (no relevance flows through a zero denominator).
 pub fn ratio(z: &Tensor, p: &Tensor) -> Result<Tensor> {
     let zero = p.zeros_like()?;
@@ -64,6 +67,7 @@ pub fn ratio(z: &Tensor, p: &Tensor) -> Result<Tensor> {
 pub fn reassign(z: &Tensor, p: &Tensor) -> Result<Tensor> {
     p.mul(&ratio(&z.detach(), &p.detach())?.detach())
 }
+// ANCHOR_END: reassign
 
 /// `w⁺ = max(0, w)`.
 pub fn positive(w: &Tensor) -> Result<Tensor> {

@@ -10,6 +10,7 @@ use crate::model::Affine;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Pass;
 
+// ANCHOR: pass_rule
 impl Rule for Pass {
     fn name(&self) -> String {
         "pass".into()
@@ -29,3 +30,4 @@ impl Rule for Pass {
         Ok(vec![layer.apply_transposed(g, layer.weight(), single(self, inputs)?.shape())?])
     }
 }
+// ANCHOR_END: pass_rule

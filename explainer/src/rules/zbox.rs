@@ -30,6 +30,7 @@ impl ZBox {
         Self { low, high }
     }
 
+    // ANCHOR: zbox_bounds
     /// Bounds of pixels in `[0, 1]` after normalisation by `mean` and `std`:
     /// `L = (0 − mean)/std`, `H = (1 − mean)/std`.
     pub fn normalized(mean: &[f64], std: &[f64]) -> Self {
@@ -37,6 +38,7 @@ impl ZBox {
         let high = mean.iter().zip(std).map(|(m, s)| (1.0 - m) / s).collect();
         Self { low, high }
     }
+    // ANCHOR_END: zbox_bounds
 
     /// The sheet's bounds, for ImageNet-normalised pixels.
     pub fn imagenet() -> Self {
@@ -58,6 +60,7 @@ impl ZBox {
             .contiguous()
     }
 
+    // ANCHOR: zbox_outputs
     /// `(z, p)` for inputs `[x, L, H]`.
     fn outputs(&self, layer: &dyn Affine, inputs: &[Tensor]) -> Result<(Tensor, Tensor)> {
         let [x, l, h] = inputs else { candle_core::bail!("zB takes [x, L, H], got {} inputs", inputs.len()) };
@@ -68,6 +71,7 @@ impl ZBox {
         let p = z.sub(&low)?.sub(&high)?;
         Ok((z, p))
     }
+    // ANCHOR_END: zbox_outputs
 }
 
 impl Default for ZBox {
@@ -77,6 +81,7 @@ impl Default for ZBox {
     }
 }
 
+// ANCHOR: zbox_rule
 impl Rule for ZBox {
     fn name(&self) -> String {
         "zbox".into()
@@ -103,3 +108,4 @@ impl Rule for ZBox {
         ])
     }
 }
+// ANCHOR_END: zbox_rule

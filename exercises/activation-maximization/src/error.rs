@@ -1,5 +1,6 @@
 //! The error type of this crate: every way an input can be invalid or the ascent can fail.
 
+// ANCHOR: error
 /// Everything that can go wrong in exercise 1 (exercise sheet 11, exercise 1).
 ///
 /// Bad input is reported here instead of producing a panic or a NaN.
@@ -65,6 +66,7 @@ pub enum Error {
     #[error("figure: {0}")]
     Chart(#[from] charts::Error),
 }
+// ANCHOR_END: error
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -59,8 +59,8 @@ impl Default for GradientAscent {
     }
 }
 
+// ANCHOR: maximize
 impl GradientAscent {
-    // ANCHOR: maximize
     /// Maximizes `objective` starting from `start`.
     ///
     /// Errors: invalid settings ([`Error::InvalidParameter`]), a `start` of the wrong length or
@@ -109,7 +109,6 @@ impl GradientAscent {
             iteration += 1;
         }
     }
-    // ANCHOR_END: maximize
 
     /// `Ok(())` if the settings are usable.
     fn validate(&self) -> Result<()> {
@@ -130,6 +129,7 @@ impl GradientAscent {
         Ok(())
     }
 }
+// ANCHOR_END: maximize
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::{Error, Result};
 
+// ANCHOR: penalty_weight
 /// Why `λ ≤ 0` is rejected, quoted in errors and docs.
 pub(crate) const LAMBDA_WHY: &str = "the penalty weight must be positive and finite: for λ ≤ 0 the \
      objective wᵀx + b − λ‖x‖² is unbounded above (λ < 0, or λ = 0 with w ≠ 0) or has no unique \
@@ -17,6 +18,7 @@ pub(crate) fn penalty_weight(lambda: f64) -> Result<()> {
         Err(Error::InvalidParameter { name: "lambda", value: lambda, why: LAMBDA_WHY })
     }
 }
+// ANCHOR_END: penalty_weight
 
 /// `Ok(())` if `value` is finite.
 pub(crate) fn finite_scalar(name: &'static str, value: f64) -> Result<()> {

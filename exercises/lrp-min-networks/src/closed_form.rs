@@ -1,5 +1,6 @@
 //! Closed forms of the LRP-γ input relevance of both min-networks on the diagonal
-//! `a1 = a2 = a` (exercise sheet 11, exercise 2(b)), and their limits in γ.
+//! `a1 = a2 = a` (exercise sheet 11, exercise 2(b)), their limits in γ, and (beyond the sheet)
+//! the closed forms anywhere on the domain `a1, a2 ≥ 0`.
 
 use crate::error::{Result, require_non_negative};
 use crate::min_networks::MinNetwork;
@@ -71,6 +72,73 @@ pub fn equal_inputs_gamma_to_zero(network: MinNetwork, a: f64) -> Result<InputRe
 pub fn equal_inputs_gamma_to_infinity(a: f64) -> Result<InputRelevance> {
     let a = require_non_negative("a", a)?;
     Ok(InputRelevance { r1: a / 2.0, r2: a / 2.0 })
+}
+
+// ANCHOR: closed_form_domain
+/// Network A anywhere on the domain `a1, a2 ≥ 0`, any `γ ≥ 0` (beyond the sheet). For
+/// `a1 > a2 > 0`, with `y = a2`,
+///
+/// $$R_1 = \frac{\gamma(1+\gamma)\,a_1^2 a_2}{((1+\gamma)a_1 - a_2)(\gamma(a_1+a_2) + 2a_2)},\quad
+/// R_2 = \frac{a_2^2\,(\gamma^2 a_1 + \gamma(2a_1 - a_2) + 2(a_1 - a_2))}{((1+\gamma)a_1 - a_2)(\gamma(a_1+a_2) + 2a_2)};$$
+///
+/// `a1 < a2` follows by symmetry (swap the inputs), `a1 = a2` is [`network_a_equal_inputs`],
+/// and where `min(a1, a2) = 0` everything is 0.
+pub fn network_a_on_domain(a1: f64, a2: f64, gamma: f64) -> Result<InputRelevance> {
+    let (a1, a2) = (require_non_negative("a1", a1)?, require_non_negative("a2", a2)?);
+    let gamma = require_non_negative("gamma", gamma)?;
+    if a1 == a2 {
+        return network_a_equal_inputs(a1, gamma);
+    }
+    if a1.min(a2) == 0.0 {
+        return Ok(InputRelevance { r1: 0.0, r2: 0.0 });
+    }
+    if a1 < a2 {
+        let swapped = network_a_on_domain(a2, a1, gamma)?;
+        return Ok(InputRelevance { r1: swapped.r2, r2: swapped.r1 });
+    }
+    let denominator = ((1.0 + gamma) * a1 - a2) * (gamma * (a1 + a2) + 2.0 * a2);
+    let r1 = gamma * (1.0 + gamma) * a1 * a1 * a2 / denominator;
+    let r2 = a2 * a2 * (gamma * gamma * a1 + gamma * (2.0 * a1 - a2) + 2.0 * (a1 - a2)) / denominator;
+    Ok(InputRelevance { r1, r2 })
+}
+
+/// Network B anywhere on the domain `a1, a2 ≥ 0`, any `γ ≥ 0` (beyond the sheet). B is not
+/// symmetric, so there are two cases. For `a1 > a2 > 0` (`y = a2`)
+///
+/// $$R_1 = \frac{\gamma(1+\gamma)\,a_1^2 a_2}{((1+\gamma)a_1 - a_2)(\gamma(a_1+a_2) + a_2)},\quad
+/// R_2 = \frac{a_2^2\,(\gamma^2 a_1 + (1+\gamma)(a_1 - a_2))}{((1+\gamma)a_1 - a_2)(\gamma(a_1+a_2) + a_2)},$$
+///
+/// and for `0 < a1 ≤ a2` (`y = a1`, the unit `h3 = relu(a1 − a2)` is off)
+///
+/// $$R_1 = \frac{(1+\gamma)\,a_1^2}{\gamma(a_1+a_2) + a_1},\qquad R_2 = \frac{\gamma\,a_1 a_2}{\gamma(a_1+a_2) + a_1};$$
+///
+/// where `min(a1, a2) = 0` everything is 0.
+pub fn network_b_on_domain(a1: f64, a2: f64, gamma: f64) -> Result<InputRelevance> {
+    let (a1, a2) = (require_non_negative("a1", a1)?, require_non_negative("a2", a2)?);
+    let gamma = require_non_negative("gamma", gamma)?;
+    if a1.min(a2) == 0.0 {
+        return Ok(InputRelevance { r1: 0.0, r2: 0.0 });
+    }
+    if a1 <= a2 {
+        let denominator = gamma * (a1 + a2) + a1;
+        return Ok(InputRelevance {
+            r1: (1.0 + gamma) * a1 * a1 / denominator,
+            r2: gamma * a1 * a2 / denominator,
+        });
+    }
+    let denominator = ((1.0 + gamma) * a1 - a2) * (gamma * (a1 + a2) + a2);
+    let r1 = gamma * (1.0 + gamma) * a1 * a1 * a2 / denominator;
+    let r2 = a2 * a2 * (gamma * gamma * a1 + (1.0 + gamma) * (a1 - a2)) / denominator;
+    Ok(InputRelevance { r1, r2 })
+}
+// ANCHOR_END: closed_form_domain
+
+/// The closed form for either network anywhere on the domain `a1, a2 ≥ 0`.
+pub fn on_domain(network: MinNetwork, a1: f64, a2: f64, gamma: f64) -> Result<InputRelevance> {
+    match network {
+        MinNetwork::A => network_a_on_domain(a1, a2, gamma),
+        MinNetwork::B => network_b_on_domain(a1, a2, gamma),
+    }
 }
 
 #[cfg(test)]

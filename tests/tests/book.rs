@@ -155,7 +155,8 @@ fn assert_found(problems: &[String], expected: &str) {
 /// Everything the real book uses, done right.
 const SOUND_CHAPTER: &str = r#"# Chapter
 
-Inline $R_i = \sum_j \frac{a_i w_{ij}}{z_j} R_j$, a literal \$5, code `echo $HOME`, and
+Inline $R_i = \sum_j \frac{a_i w_{ij}}{z_j} R_j$ for $x \in [-2, 2]^n$ (brackets in math are not
+links), a literal \$5, code `echo $HOME`, and
 
 $$
 \min(a_1, a_2) = a_1 - \max(0, a_1 - a_2)

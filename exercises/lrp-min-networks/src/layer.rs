@@ -86,6 +86,15 @@ impl Layer {
         Self::without_bias(weights, activation)
     }
 
+    /// A bias-free layer from constant row-major weights, without the checks of
+    /// [`Layer::new`]: only for weights written in this crate's source, whose shapes and
+    /// finiteness are checked by unit tests.
+    pub(crate) fn from_constant_rows<const IN: usize>(rows: &[[f64; IN]], activation: Activation) -> Self {
+        let weights = DMatrix::from_fn(rows.len(), IN, |k, j| rows[k][j]);
+        let bias = DVector::zeros(rows.len());
+        Self { weights, bias, activation }
+    }
+
     /// The weight matrix, row = output neuron.
     pub fn weights(&self) -> &DMatrix<f64> {
         &self.weights

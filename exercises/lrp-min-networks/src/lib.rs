@@ -20,7 +20,8 @@
 //! assert_eq!(explanation.output()[0], 3.0); // min(3, 3)
 //! let r = explanation.input_relevance();
 //! let closed = closed_form::network_b_equal_inputs(3.0, gamma)?; // R1 = 3·2/3, R2 = 3·1/3
-//! assert!((r[0] - closed.r1).abs() < 1e-12 && (r[1] - closed.r2).abs() < 1e-12);
+//! approx::assert_relative_eq!(r[0], closed.r1, epsilon = 1e-12, max_relative = 1e-12);
+//! approx::assert_relative_eq!(r[1], closed.r2, epsilon = 1e-12, max_relative = 1e-12);
 //! # Ok::<(), lrp_min_networks::Error>(())
 //! ```
 //!

@@ -1,7 +1,6 @@
 //! The two ReLU networks of exercise sheet 11, exercise 2, that compute `min(a1, a2)` on
 //! `a1, a2 >= 0` (the sheet's figure is lost; these are the ones fixed in REFERENCE.md).
 
-use crate::error::Result;
 use crate::layer::{Activation, Layer};
 use crate::network::Network;
 
@@ -13,11 +12,10 @@ use crate::network::Network;
 /// y = 0.5 h1 - 0.5 h2 - 0.5 h3          (linear output)
 /// ```
 pub fn network_a() -> Network {
-    let layers = vec![
-        Layer::from_rows(&[&[1.0, 1.0], &[1.0, -1.0], &[-1.0, 1.0]], Activation::Relu),
-        Layer::from_rows(&[&[0.5, -0.5, -0.5]], Activation::Linear),
-    ];
-    build(layers)
+    Network::from_constant_layers(vec![
+        Layer::from_constant_rows(&[[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0]], Activation::Relu),
+        Layer::from_constant_rows(&[[0.5, -0.5, -0.5]], Activation::Linear),
+    ])
 }
 // ANCHOR_END: network_a
 
@@ -30,23 +28,13 @@ pub fn network_a() -> Network {
 /// y = g1 - g2                           (linear output)
 /// ```
 pub fn network_b() -> Network {
-    let layers = vec![
-        Layer::from_rows(&[&[1.0, 0.0], &[0.0, 1.0], &[1.0, -1.0]], Activation::Relu),
-        Layer::from_rows(&[&[1.0, 1.0, 0.0], &[0.0, 1.0, 1.0]], Activation::Relu),
-        Layer::from_rows(&[&[1.0, -1.0]], Activation::Linear),
-    ];
-    build(layers)
+    Network::from_constant_layers(vec![
+        Layer::from_constant_rows(&[[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]], Activation::Relu),
+        Layer::from_constant_rows(&[[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]], Activation::Relu),
+        Layer::from_constant_rows(&[[1.0, -1.0]], Activation::Linear),
+    ])
 }
 // ANCHOR_END: network_b
-
-/// Assembles constant layers whose shapes are fixed above, so building them cannot fail.
-fn build(layers: Vec<Result<Layer>>) -> Network {
-    let layers: Result<Vec<Layer>> = layers.into_iter().collect();
-    match layers.and_then(Network::new) {
-        Ok(network) => network,
-        Err(error) => unreachable!("the constant min-network weights are well-formed: {error}"),
-    }
-}
 
 /// Which of the two min-networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,4 +83,35 @@ impl MinNetwork {
         }
     }
     // ANCHOR_END: whole_plane
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The constant networks pass every check of the validating constructors.
+    #[test]
+    fn constant_networks_are_well_formed() {
+        for which in MinNetwork::ALL {
+            let network = which.network();
+            let layers: Vec<Layer> = network
+                .layers()
+                .iter()
+                .map(|layer| {
+                    Layer::new(layer.weights().clone(), layer.bias().clone(), layer.activation()).unwrap()
+                })
+                .collect();
+            assert_eq!(Network::new(layers).unwrap(), network);
+            assert_eq!((network.inputs(), network.outputs()), (2, 1));
+        }
+    }
+
+    #[test]
+    fn formulas_match_the_networks_at_a_few_points() {
+        for (a1, a2) in [(3.0, 1.0), (1.0, 3.0), (-1.0, 1.0), (1.0, -1.0), (-2.0, -0.5)] {
+            for which in MinNetwork::ALL {
+                assert_eq!(which.network().evaluate(&[a1, a2]).unwrap()[0], which.formula(a1, a2));
+            }
+        }
+    }
 }

@@ -57,6 +57,12 @@ impl Network {
         Ok(Self { layers })
     }
 
+    /// A network from constant layers written in this crate's source, without the checks of
+    /// [`Network::new`] (unit tests check them).
+    pub(crate) fn from_constant_layers(layers: Vec<Layer>) -> Self {
+        Self { layers }
+    }
+
     /// The layers, input side first.
     pub fn layers(&self) -> &[Layer] {
         &self.layers

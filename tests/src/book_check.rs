@@ -18,8 +18,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
-/// The programs a book build needs (`bash .ci/install-book-tools` installs them).
-pub const TOOLS: [&str; 3] = ["mdbook", "mdbook-katex", "mdbook-linkcheck2"];
+/// The programs a book build needs and their versions, as pinned in `.ci/install-book-tools`
+/// (which installs them). mdbook-katex 0.10.0 renders with KaTeX 0.16.4, the version of the
+/// stylesheet and fonts in `book/src/katex/`.
+pub const TOOLS: [(&str, &str); 3] =
+    [("mdbook", "0.5.4"), ("mdbook-katex", "0.10.0"), ("mdbook-linkcheck2", "0.13.0")];
 
 /// Text mdbook-katex 0.10.0 logs (at WARN) when KaTeX rejects a formula, which it then keeps as
 /// raw TeX. The build still succeeds.
@@ -27,11 +30,21 @@ pub const KATEX_PARSE_ERROR_LOG: &str = "Rendering failed, keeping the original 
 /// Text mdbook-katex 0.10.0 logs (at ERROR) when KaTeX itself fails (not a parse error).
 pub const KATEX_FAILURE_LOG: &str = "Unexpected rendering failure";
 
-/// The tools of [`TOOLS`] that cannot be run (`BINARY --version` fails).
-pub fn missing_tools() -> Vec<&'static str> {
+/// One line per tool of [`TOOLS`] that cannot be run or has another version (empty: all there).
+pub fn missing_tools() -> Vec<String> {
     TOOLS
         .into_iter()
-        .filter(|tool| !Command::new(tool).arg("--version").output().is_ok_and(|out| out.status.success()))
+        .filter_map(|(tool, version)| {
+            let out = Command::new(tool).arg("--version").output();
+            let said = match out {
+                Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+                _ => return Some(format!("{tool} {version} is not installed")),
+            };
+            // `mdbook v0.5.4`, `mdbook-katex 0.10.0`
+            let found = said.split_whitespace().last().unwrap_or("").trim_start_matches('v');
+            (found != version)
+                .then(|| format!("{tool} {version} is needed, `{tool} --version` says {:?}", said.trim()))
+        })
         .collect()
 }
 

@@ -30,9 +30,8 @@ fn tools_installed() -> bool {
     let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     assert!(
         !in_ci,
-        "CI is set, so the book must be checked, but {} cannot be run: \
-         run `bash .ci/install-book-tools` first",
-        missing.join(", ")
+        "CI is set, so the book must be checked, but {}: run `bash .ci/install-book-tools` first",
+        missing.join("; ")
     );
     // Once per run, straight to the stderr stream: libtest captures `eprintln!` of passing tests.
     static REPORTED: Once = Once::new();
@@ -41,9 +40,9 @@ fn tools_installed() -> bool {
             std::io::stderr(),
             "\n==================================================================\n\
          SKIPPED: mdbook not installed, run bash .ci/install-book-tools\n\
-         (missing: {})\n\
+         ({})\n\
          ==================================================================",
-            missing.join(", ")
+            missing.join("; ")
         );
     });
     false

@@ -395,3 +395,18 @@ fn gaussian_normalizing_constant_shifts_the_value_not_the_prototype() {
     assert_relative_eq!(with_constant, without_constant - prior.log_normalizer(), epsilon = EXACT);
     assert_relative_eq!(objective.gradient(&exact).unwrap(), DVector::zeros(2), epsilon = EXACT);
 }
+
+#[test]
+fn zero_dimensional_problems_do_not_panic() {
+    let model = LinearModel::new(DVector::zeros(0), 1.0).unwrap();
+    let l2 = L2Objective::new(model.clone(), 1.0).unwrap();
+    assert_eq!(closed_form::l2_prototype(&l2).unwrap().len(), 0);
+    assert_eq!(ascend(&l2).iterations, 0);
+    let prior = Gaussian::new(DVector::zeros(0), DMatrix::zeros(0, 0)).unwrap();
+    let gaussian = GaussianObjective::new(model.clone(), prior).unwrap();
+    assert_eq!(closed_form::gaussian_prototype(&gaussian).unwrap().len(), 0);
+    let generator = LinearGenerator::new(DMatrix::zeros(0, 3), DVector::zeros(0)).unwrap();
+    let code = GeneratorObjective::new(model, generator, 1.0).unwrap();
+    assert_eq!(closed_form::generator_prototype(&code).unwrap().code, DVector::zeros(3));
+    assert_eq!(ascend(&code).argmax, DVector::zeros(3));
+}

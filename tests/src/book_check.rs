@@ -123,6 +123,7 @@ pub fn problems(book_dir: &Path, build: &Build) -> Vec<String> {
         page.check_code_blocks(&mut problems);
         page.check_math(&mut problems);
         page.check_images(&mut problems);
+        page.check_fragments(&mut problems);
         if !katex_css_checked {
             katex_css_checked = true;
             page.check_offline_assets(&html_dir, &mut problems);
@@ -279,6 +280,35 @@ impl Page<'_> {
             let file = src.split(['#', '?']).next().unwrap_or(src);
             if !dir.join(file).is_file() {
                 problems.push(format!("{}: image `{src}` is missing", self.chapter));
+            }
+        }
+    }
+
+    /// Every `#fragment` a link points to exists as an `id` in its page (linkcheck2 checks
+    /// files, not fragments; mdBook derives heading ids from the heading text).
+    fn check_fragments(&self, problems: &mut Vec<String>) {
+        let dir = self.html_path.parent().unwrap_or(Path::new("."));
+        for href in attribute_values(main_of(self.html), "<a ", "href") {
+            let Some((file, fragment)) = href.split_once('#') else {
+                continue;
+            };
+            if href.contains("://") || href.starts_with("mailto:") || fragment.is_empty() {
+                continue;
+            }
+            let fragment = percent_decoded(fragment);
+            let target = if file.is_empty() {
+                Some(self.html.to_string())
+            } else {
+                fs::read_to_string(dir.join(percent_decoded(file))).ok()
+            };
+            match target {
+                Some(target) if target.contains(&format!(" id=\"{fragment}\"")) => {}
+                Some(_) => problems.push(format!(
+                    "{}: link `{href}` points to no id `{fragment}` (a heading renamed?)",
+                    self.chapter
+                )),
+                // A missing file is linkcheck2's to report.
+                None => {}
             }
         }
     }
@@ -486,6 +516,30 @@ fn attribute_values<'a>(html: &'a str, tag: &str, attribute: &str) -> Vec<&'a st
     values
 }
 
+/// `text` with `%XX` escapes decoded (as UTF-8); invalid escapes are kept.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
 /// `text` without ANSI colour sequences (`ESC [ … m`), as tracing writes them.
 fn without_ansi_escapes(text: &str) -> String {
     let mut clean = String::with_capacity(text.len());
@@ -547,6 +601,12 @@ mod tests {
     fn summary_links_are_chapters() {
         let summary = "# Summary\n\n[Intro](introduction.md)\n- [A](./a.md)\n- [Web](https://x.org)\n";
         assert_eq!(chapter_paths(summary), ["introduction.md", "a.md"]);
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        assert_eq!(percent_decoded("the-lrp-%CE%B3-rule"), "the-lrp-γ-rule");
+        assert_eq!(percent_decoded("100%-sure%2"), "100%-sure%2");
     }
 
     #[test]

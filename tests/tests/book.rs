@@ -175,7 +175,10 @@ $$
 
 ![A figure](figures/ok.png) <img src="figures/ok.png" alt="the same">
 
-[Introduction](introduction.md), [a web page](https://example.invalid/offline).
+[Introduction](introduction.md), [a web page](https://example.invalid/offline),
+[a heading](#a-heading), [another page's heading](introduction.md#introduction).
+
+## A heading
 "#;
 
 #[test]
@@ -298,6 +301,18 @@ fn checker_fails_when_linkcheck2_is_not_configured() {
     })
     .problems();
     assert_found(&problems, "linkcheck2 did not run");
+}
+
+#[test]
+fn checker_fails_on_a_link_to_a_missing_heading() {
+    if !tools_installed() {
+        return;
+    }
+    let chapter = "# Chapter\n\nSee [below](#a-heding) and [there](introduction.md#nosuch).\n\n\
+        ## A heading\n";
+    let problems = ScratchBook::new(chapter).problems();
+    assert_found(&problems, "link `#a-heding` points to no id `a-heding`");
+    assert_found(&problems, "link `introduction.html#nosuch` points to no id `nosuch`");
 }
 
 #[test]

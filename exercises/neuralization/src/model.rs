@@ -145,6 +145,7 @@ impl OneClassSvm {
     }
     // ANCHOR_END: outlier_score
 
+    // ANCHOR: hidden
     /// Layer 1 of the neuralized model: `h_i = ‖x − u_i‖² − γ⁻¹ log α_i`.
     pub fn hidden(&self, x: &[f64]) -> Result<Vec<f64>> {
         let distances = self.squared_distances(x)?;
@@ -155,6 +156,7 @@ impl OneClassSvm {
         }
         Ok(h)
     }
+    // ANCHOR_END: hidden
 
     /// `min_i ‖x − u_i‖²`, the squared distance to the nearest support vector: the limit of
     /// `o(x)` as `γ → ∞` with `u_i`, `α_i` fixed (exercise 3b).

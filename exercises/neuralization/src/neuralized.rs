@@ -35,6 +35,7 @@ impl TwoLayerNetwork {
     }
     // ANCHOR_END: from_model
 
+    // ANCHOR: layers
     /// Layer 1: `h_i = ‖x − c_i‖² + b_i`.
     pub fn layer1(&self, x: &[f64]) -> Result<Vec<f64>> {
         if x.len() != self.centres.ncols() {
@@ -73,6 +74,7 @@ impl TwoLayerNetwork {
     pub fn forward_min_pooling(&self, x: &[f64]) -> Result<f64> {
         min_pooling(&self.layer1(x)?)
     }
+    // ANCHOR_END: layers
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! | math not rendered at all (preprocessor missing) | `$…$` in the page | Markdown with `$` math but HTML without `class="katex"` |
 //! | offline reading broken | KaTeX CSS or fonts missing, or loaded from a CDN | the `<link>` to `katex/katex.min.css`, its `woff2` fonts, `http` stylesheets/scripts |
 //! | image missing (also raw `<img>` that linkcheck2 does not see) | broken image | every `<img src>` of every chapter |
+//! | link to a `#heading` that was renamed | the link goes nowhere (linkcheck2 checks files only) | every `<a href="…#id">` against the ids of its page |
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -79,7 +79,12 @@ fn score_scale(model: &OneClassSvm, x: &[f64]) -> f64 {
     h.iter().fold(0.0_f64, |s, v| s.max(v.abs())) + 1.0 / model.gamma()
 }
 
+/// Cases per property: cheap (each is microseconds), so more than proptest's default 256.
+const CASES: u32 = 2048;
+
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
     /// 3a: `o(x) = −γ⁻¹ log f(x)` equals the two-layer network, for M in 1..=50, d in 1..=16.
     #[test]
     fn outlier_score_equals_two_layer_network((model, x) in model_and_point(LOG10_GAMMA_NAIVE)) {
@@ -203,7 +208,7 @@ fn far_point_where_f_underflows_keeps_a_finite_score() {
     let h = model.hidden(&x).unwrap();
     let m = min_pooling(&h).unwrap();
     assert!(o <= m && o >= m - gap_bound(2, 1.0).unwrap());
-    // h_1 − h_0 ≈ 19, so the gap is exp(−19)-small: o(x) = min h to 1e-8 relative.
+    // h_0 − h_1 ≈ 19, so the gap is exp(−19)-small: o(x) = min h to 1e-8 relative.
     assert_relative_eq!(o, m, max_relative = 1e-8);
     let e = explain(&model, &x).unwrap();
     assert!(e.features.iter().chain(&e.support_vectors).all(|v| v.is_finite()));

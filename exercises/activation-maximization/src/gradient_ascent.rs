@@ -141,6 +141,8 @@ mod tests {
 
     /// Agreement of the converged ascent with the closed form.
     const SOLVER: f64 = 1e-9;
+    /// Rounding allowed when comparing objective values along the path.
+    const ROUNDING: f64 = 1e-12;
 
     #[test]
     fn finds_the_anisotropic_gaussian_prototype_and_never_decreases() {
@@ -152,7 +154,7 @@ mod tests {
         assert_relative_eq!(ascent.argmax, exact, epsilon = SOLVER, max_relative = SOLVER);
         assert_eq!(ascent.path.len(), ascent.iterations + 1);
         let values: Vec<f64> = ascent.path.iter().map(|x| objective.value(x).unwrap()).collect();
-        assert!(values.windows(2).all(|pair| pair[1] >= pair[0] - 1e-12 * pair[0].abs().max(1.0)));
+        assert!(values.windows(2).all(|pair| pair[1] >= pair[0] - ROUNDING * pair[0].abs().max(1.0)));
     }
 
     #[test]

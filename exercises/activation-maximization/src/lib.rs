@@ -21,12 +21,15 @@
 //! use approx::assert_relative_eq;
 //! use nalgebra::{DVector, dvector};
 //!
+//! /// Agreement of gradient ascent with the closed form.
+//! const SOLVER: f64 = 1e-9;
+//!
 //! let model = LinearModel::new(dvector![1.0, -2.0], 0.5)?;
 //! let objective = L2Objective::new(model, 0.25)?;
 //! let exact = closed_form::l2_prototype(&objective)?; // w / (2λ)
 //! assert_relative_eq!(exact, dvector![2.0, -4.0]);
 //! let ascent = GradientAscent::default().maximize(&objective, &DVector::zeros(2))?;
-//! assert_relative_eq!(ascent.argmax, exact, max_relative = 1e-9);
+//! assert_relative_eq!(ascent.argmax, exact, max_relative = SOLVER);
 //! println!("converged in {} iterations", ascent.iterations);
 //! # Ok::<(), activation_maximization::Error>(())
 //! ```

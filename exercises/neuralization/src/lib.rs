@@ -6,7 +6,7 @@
 //! - [`model`]: the model, `f(x)` and the stable `o(x)`;
 //! - [`neuralized`]: the two-layer network with explicit weights (3a);
 //! - [`softmin`]: the soft-min, its weights, min-pooling and the bound `(log M)/γ` (3b);
-//! - [`explain`]: relevance of support vectors and features for an outlier score (after
+//! - [`mod@explain`]: relevance of support vectors and features for an outlier score (after
 //!   Kauffmann, Müller, Montavon, Pattern Recognition 2020);
 //! - [`fit`] and [`data`]: a real one-class SVM fitted by linfa-svm on seeded 2-D data;
 //! - [`figures`]: the book's figures of this exercise.

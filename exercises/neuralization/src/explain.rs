@@ -48,7 +48,7 @@ fn squared_differences(model: &OneClassSvm, x: &[f64], j: usize) -> Vec<f64> {
     model.support_vectors().row(j).iter().zip(x).map(|(u, xi)| (xi - u) * (xi - u)).collect()
 }
 
-/// Assembles an explanation from weights and their logarithms.
+/// Assembles an explanation from the score, the weights `p_j` and the already computed pooling term.
 fn assemble(model: &OneClassSvm, x: &[f64], score: f64, weights: Vec<f64>, pooling_term: f64) -> Explanation {
     let gamma = model.gamma();
     let mut features = vec![0.0; model.dimension()];

@@ -27,13 +27,10 @@ fn default_out_dir() -> PathBuf {
 fn main() -> Result<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    #[allow(unused_mut)]
     let mut written: Vec<charts::FigureFiles> = Vec::new();
-    // Each exercise crate adds one line here:
-    // written.extend(<crate>::figures::write_all(&args.out).context("exercise N figures")?);
-    written.extend(neuralization::figures::write_all(&args.out).context("exercise 3 figures")?);
     written.extend(activation_maximization::figures::write_all(&args.out).context("exercise 1 figures")?);
     written.extend(lrp_min_networks::figures::write_all(&args.out).context("exercise 2 figures")?);
+    written.extend(neuralization::figures::write_all(&args.out).context("exercise 3 figures")?);
     for files in &written {
         println!("{}  {}", files.png.display(), files.csv.display());
     }

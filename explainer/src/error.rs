@@ -76,6 +76,43 @@ pub enum Error {
         /// The closest class names, best first.
         closest: Vec<String>,
     },
+    /// An evaluation mask that marks no pixel: a localisation metric is undefined for it.
+    #[error("the mask of {what} is empty: no pixel is inside the object")]
+    EmptyMask {
+        /// Which mask (e.g. `"scene 3"`, `"mass accuracy"`).
+        what: String,
+    },
+    /// Two inputs of an evaluation that must agree in shape do not.
+    #[error("shape mismatch: {what} is {found}, expected {expected}")]
+    ShapeMismatch {
+        /// What was compared.
+        what: &'static str,
+        /// The shape needed.
+        expected: String,
+        /// The shape given.
+        found: String,
+    },
+    /// A NaN or infinite value where an evaluation needs finite numbers.
+    #[error("{what} is not finite ({value}) at index {index}")]
+    NonFinite {
+        /// Which quantity.
+        what: &'static str,
+        /// The first offending index.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// A metric that is undefined for this input (e.g. mass accuracy without positive relevance).
+    #[error("{metric} is undefined: {why}")]
+    UndefinedMetric {
+        /// The metric's name.
+        metric: &'static str,
+        /// Why it has no value.
+        why: String,
+    },
+    /// Drawing or writing an evaluation figure failed.
+    #[error(transparent)]
+    Figure(#[from] charts::Error),
 }
 
 /// `Result` with this crate's [`Error`].

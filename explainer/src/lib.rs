@@ -27,6 +27,7 @@ pub mod checkpoint;
 pub mod classes;
 pub mod composite;
 pub mod error;
+pub mod evaluation;
 pub mod heatmap;
 pub mod image;
 pub mod model;

@@ -35,6 +35,7 @@ pub mod npy;
 pub mod prediction;
 pub mod resample;
 pub mod rules;
+pub mod scenes;
 
 pub use attribution::{Attribution, Attributor, Engine, Gradient, GradientTimesInput, Lrp};
 pub use composite::{AllPass, Composite, GammaBox, GammaSchedule};

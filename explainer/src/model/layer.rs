@@ -7,6 +7,7 @@
 
 use candle_core::{Result, Shape, Tensor};
 
+use super::im2col;
 use super::max_pool::MaxPool2d;
 
 /// A layer `x ↦ W⋆x + b` whose parameters rules may modify: convolutions and dense layers.
@@ -53,7 +54,7 @@ impl Affine for Conv2d {
     }
 
     fn apply(&self, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-        let y = x.conv2d(weight, self.padding, 1, 1, 1)?;
+        let y = im2col::conv2d(x, weight, self.padding)?;
         match bias {
             Some(b) => y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?),
             None => Ok(y),
@@ -62,12 +63,12 @@ impl Affine for Conv2d {
 
     // ANCHOR: conv_transposed
     /// For stride 1, the transposed convolution is a convolution with the kernel transposed in
-    /// its channel axes and flipped spatially, padded by `k − 1 − padding`. candle's `conv2d`
-    /// (im2col + gemm) is about twice as fast as its `conv_transpose2d` on the CPU.
+    /// its channel axes and flipped spatially, padded by `k − 1 − padding` (a convolution is
+    /// about twice as fast as candle's `conv_transpose2d` on the CPU).
     fn apply_transposed(&self, s: &Tensor, weight: &Tensor, input: &Shape) -> Result<Tensor> {
         let k = weight.dim(2)?;
         let flipped = weight.transpose(0, 1)?.contiguous()?.flip(&[2, 3])?.contiguous()?;
-        let c = s.conv2d(&flipped, k - 1 - self.padding, 1, 1, 1)?;
+        let c = im2col::conv2d(s, &flipped, k - 1 - self.padding)?;
         if c.shape() != input {
             candle_core::bail!("transposed convolution gave {:?}, expected {input:?}", c.shape());
         }

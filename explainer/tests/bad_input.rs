@@ -18,6 +18,11 @@ fn tiny() -> Vgg {
     Vgg::load(&fixture("vgg16_tiny.safetensors"), &VggConfig::vgg16_tiny(), &Device::Cpu, DType::F32).unwrap()
 }
 
+/// The fixture network saved with `torch.save(state_dict, f, _use_new_zipfile_serialization=False)`.
+fn legacy_fixture() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/vgg16_tiny_legacy.pth")
+}
+
 fn load(path: &std::path::Path) -> Error {
     Vgg::load(path, &VggConfig::vgg16_tiny(), &Device::Cpu, DType::F32).unwrap_err()
 }
@@ -41,12 +46,14 @@ fn truncated_and_non_weights_files_are_weights_file_errors() {
     let dir = tempfile::tempdir().unwrap();
     let pth = std::fs::read(fixture("vgg16_tiny.pth")).unwrap();
     let st = std::fs::read(fixture("vgg16_tiny.safetensors")).unwrap();
+    let legacy = std::fs::read(legacy_fixture()).unwrap();
     let cases = [
         ("half.pth", pth[..pth.len() / 2].to_vec(), "zip"),
         ("head.pth", pth[..100].to_vec(), "zip"),
         ("half.safetensors", st[..st.len() / 2].to_vec(), "safetensors"),
         ("header.safetensors", st[..20].to_vec(), "safetensors"),
-        ("legacy.pth", vec![0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46], "legacy"),
+        ("legacy.pth", legacy[..legacy.len() / 2].to_vec(), "legacy"),
+        ("legacy-head.pth", legacy[..200].to_vec(), "legacy"),
         ("scene.png", std::fs::read(fixture("scene.png")).unwrap(), "neither"),
         ("empty.pth", Vec::new(), "neither"),
         ("text.safetensors", b"hello, world".to_vec(), "neither"),

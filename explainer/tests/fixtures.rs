@@ -1,5 +1,5 @@
 //! The explainer against the PyTorch fixtures of `explainer/fixtures/` (the sheet's code on
-//! the tiny VGG-16): weight loading in three formats, logits, Gradient, Gradient×Input and
+//! the tiny VGG-16): weight loading in four formats, logits, Gradient, Gradient×Input and
 //! LRP, in float64 (exactness) and float32 (the shipped path), on both LRP engines.
 
 mod util;
@@ -34,7 +34,16 @@ fn the_three_formats_load_identical_weights() {
     let config = VggConfig::vgg16_tiny();
     let load = |name: &str| Vgg::load(&fixture(name), &config, &Device::Cpu, DType::F32).unwrap();
     let st = load("vgg16_tiny.safetensors");
-    for other in [load("vgg16_tiny.pth"), load("vgg16_tiny_timm.safetensors")] {
+    // PyTorch's legacy format (torchvision's `vgg16-397923af.pth` is in it), made by
+    // `torch.save(state_dict, f, _use_new_zipfile_serialization=False)` from the fixture.
+    let legacy = Vgg::load(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/vgg16_tiny_legacy.pth"),
+        &config,
+        &Device::Cpu,
+        DType::F32,
+    )
+    .unwrap();
+    for other in [load("vgg16_tiny.pth"), load("vgg16_tiny_timm.safetensors"), legacy] {
         for (a, b) in st.layers().iter().zip(other.layers()) {
             if let (Some(a), Some(b)) = (a.affine(), b.affine()) {
                 assert_eq!(a.weight().dims(), b.weight().dims());

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod im2col;
 pub mod layer;
+pub mod legacy_pth;
 pub mod max_pool;
 pub mod vgg;
 pub mod weights;

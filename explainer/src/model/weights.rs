@@ -16,6 +16,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 
 use super::config::{Feature, VggConfig};
+use super::legacy_pth;
 use super::vgg::{Params, Vgg};
 use crate::error::{Error, Result};
 
@@ -87,7 +88,8 @@ fn expected(config: &VggConfig, naming: Naming) -> Result<Vec<Expected>> {
 }
 
 /// Reads every tensor of a weights file, detecting its format from its first bytes:
-/// a zip archive is a PyTorch `.pth` (`torch.save` since PyTorch 1.6), an 8-byte length then
+/// a zip archive is a PyTorch `.pth` (`torch.save` since PyTorch 1.6), PyTorch's magic number
+/// in a pickle is a legacy `.pth` (torchvision's `vgg16-397923af.pth`), an 8-byte length then
 /// `{` is a `.safetensors` file.
 pub fn read_state_dict(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
@@ -101,10 +103,9 @@ pub fn read_state_dict(path: &Path, device: &Device) -> Result<HashMap<String, T
     } else if is_safetensors(&bytes) {
         candle_core::safetensors::load_buffer(&bytes, device)
             .map_err(|e| bad(format!("cannot read it as a .safetensors file: {e}")))?
-    } else if bytes.first() == Some(&0x80) {
-        return Err(bad("this is PyTorch's legacy (before 1.6) serialization, which candle cannot read; \
-             re-save it with `torch.save(torch.load(old), new)` or convert it to .safetensors"
-            .into()));
+    } else if legacy_pth::is_legacy(&bytes) {
+        legacy_pth::read_legacy(&bytes, device)
+            .map_err(|e| bad(format!("cannot read it as a legacy PyTorch .pth file: {e}")))?
     } else {
         return Err(bad(format!(
             "neither a PyTorch .pth (zip) nor a .safetensors file ({} bytes, starting with {:02x?})",

@@ -206,3 +206,53 @@ impl Vgg {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(config: &VggConfig, naming: Naming) -> Vec<(String, Vec<usize>)> {
+        expected(config, naming).unwrap().into_iter().map(|e| (e.prefix, e.file_shape)).collect()
+    }
+
+    /// torchvision's state-dict names and shapes for VGG-16 (`vgg16-397923af.pth`).
+    #[test]
+    fn vgg16_names_are_torchvisions() {
+        let n = names(&VggConfig::vgg16(), Naming::Torchvision);
+        let prefixes: Vec<&str> = n.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            prefixes,
+            [
+                "features.0",
+                "features.2",
+                "features.5",
+                "features.7",
+                "features.10",
+                "features.12",
+                "features.14",
+                "features.17",
+                "features.19",
+                "features.21",
+                "features.24",
+                "features.26",
+                "features.28",
+                "classifier.0",
+                "classifier.3",
+                "classifier.6"
+            ]
+        );
+        assert_eq!(n[0].1, [64, 3, 3, 3]);
+        assert_eq!(n[12].1, [512, 512, 3, 3]);
+        assert_eq!(n[13].1, [4096, 25088]);
+        assert_eq!(n[15].1, [1000, 4096]);
+    }
+
+    /// timm's `vgg16.tv_in1k`: the dense layers as 7×7 and 1×1 convolutions, then the head.
+    #[test]
+    fn vgg16_names_are_timms() {
+        let n = names(&VggConfig::vgg16(), Naming::Timm);
+        assert_eq!(n[13], ("pre_logits.fc1".into(), vec![4096, 512, 7, 7]));
+        assert_eq!(n[14], ("pre_logits.fc2".into(), vec![4096, 4096, 1, 1]));
+        assert_eq!(n[15], ("head.fc".into(), vec![1000, 4096]));
+    }
+}

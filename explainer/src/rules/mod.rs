@@ -57,10 +57,9 @@ pub trait Rule: std::fmt::Debug + Send + Sync {
 // ANCHOR: reassign
 /// `z / p`, and 0 where `p = 0` (no relevance flows through a zero denominator).
 pub fn ratio(z: &Tensor, p: &Tensor) -> Result<Tensor> {
+    // The quotient is ±∞ or NaN where p = 0; `where_cond` never selects those entries.
     let zero = p.zeros_like()?;
-    let is_zero = p.eq(&zero)?;
-    let safe_p = is_zero.where_cond(&zero.ones_like()?, p)?;
-    is_zero.where_cond(&zero, &z.div(&safe_p)?)
+    p.eq(&zero)?.where_cond(&zero, &z.div(p)?)
 }
 
 /// The sheet's reassignment `z ← p · [z/p]_cst`: the value of `z`, the gradient of `p`.
@@ -84,5 +83,79 @@ pub(crate) fn single<'a>(rule: &dyn Rule, inputs: &'a [Tensor]) -> Result<&'a Te
     match inputs {
         [a] => Ok(a),
         _ => candle_core::bail!("rule {} takes one input, got {}", rule.name(), inputs.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Linear;
+    use candle_core::Device;
+
+    #[test]
+    fn ratio_is_zero_where_the_denominator_is() {
+        let z = Tensor::new(&[1f64, 2., 0., -3.], &Device::Cpu).unwrap();
+        let p = Tensor::new(&[2f64, 0., 0., 1.5], &Device::Cpu).unwrap();
+        assert_eq!(ratio(&z, &p).unwrap().to_vec1::<f64>().unwrap(), [0.5, 0., 0., -2.]);
+    }
+
+    /// The explicit LRP-γ and zB passes against their formulas written out as loops
+    /// (the slow twin), on a dense layer with hand-picked numbers.
+    #[test]
+    fn gamma_and_zbox_match_their_formulas_on_a_dense_layer() {
+        let d = &Device::Cpu;
+        let w = vec![vec![1.0, -2.0, 0.5], vec![-1.5, 0.25, 2.0]]; // (out 2, in 3)
+        let b = [0.1, -0.2];
+        let a = [0.7, 1.3, 0.4];
+        let r_out = [0.9, -0.6];
+        let layer = Linear::new(
+            Tensor::new(&[[1.0f64, -2.0, 0.5], [-1.5, 0.25, 2.0]], d).unwrap(),
+            Tensor::new(&b, d).unwrap(),
+        );
+        let x = Tensor::new(&[a], d).unwrap();
+        let z = layer.apply(&x, layer.weight(), Some(layer.bias())).unwrap();
+        let zs = z.to_vec2::<f64>().unwrap()[0].clone();
+        // The modified gradient at the output is g = R/z, so that R = z·g.
+        let g = Tensor::new(&[[r_out[0] / zs[0], r_out[1] / zs[1]]], d).unwrap();
+
+        let gamma = 0.3;
+        let c = Gamma::new(gamma).backward(&layer, &[x.clone()], &z, &g).unwrap();
+        let r = (&x * &c[0]).unwrap().to_vec2::<f64>().unwrap()[0].clone();
+        for j in 0..3 {
+            let expected: f64 = (0..2)
+                .map(|k| {
+                    let rho = |v: f64| v + gamma * v.max(0.0);
+                    let denominator: f64 = (0..3).map(|i| a[i] * rho(w[k][i])).sum::<f64>() + rho(b[k]);
+                    a[j] * rho(w[k][j]) / denominator * r_out[k]
+                })
+                .sum();
+            approx::assert_relative_eq!(r[j], expected, max_relative = 1e-12);
+        }
+
+        let (low, high) = ([-1.0, -2.0, -0.5], [2.0, 1.0, 3.0]);
+        let zbox = ZBox::new(low.to_vec(), high.to_vec());
+        let bounds = [Tensor::new(&[low], d).unwrap(), Tensor::new(&[high], d).unwrap()];
+        let inputs = [x.clone(), bounds[0].clone(), bounds[1].clone()];
+        let c = zbox.backward(&layer, &inputs, &z, &g).unwrap();
+        let r: Vec<f64> = (0..3)
+            .map(|i| {
+                let parts: Vec<f64> = inputs
+                    .iter()
+                    .zip(&c)
+                    .map(|(t, c)| (t * c).unwrap().to_vec2::<f64>().unwrap()[0][i])
+                    .collect();
+                parts.iter().sum()
+            })
+            .collect();
+        for i in 0..3 {
+            let expected: f64 = (0..2)
+                .map(|k| {
+                    let term =
+                        |i: usize| a[i] * w[k][i] - low[i] * w[k][i].max(0.0) - high[i] * w[k][i].min(0.0);
+                    term(i) / (0..3).map(term).sum::<f64>() * r_out[k]
+                })
+                .sum();
+            approx::assert_relative_eq!(r[i], expected, max_relative = 1e-12);
+        }
     }
 }

@@ -14,6 +14,8 @@ use util::{correlation, fixture, reference, rel_l2};
 const F64_LOGITS: f64 = 1e-10;
 /// float64 attributions.
 const F64_ATTRIBUTION: f64 = 1e-8;
+/// The two LRP engines on the same float64 network.
+const ENGINES_AGREE: f64 = 1e-10;
 /// float32 logits.
 const F32_LOGITS: f64 = 1e-5;
 /// float32 attributions (relative L2).
@@ -85,6 +87,21 @@ fn float64_matches_pytorch() {
         println!("f64 {name}: relative L2 {e:.2e}");
         assert!(e < F64_ATTRIBUTION, "{name} differs from {key} by {e:e}");
     }
+}
+
+/// The explicit engine and the autograd engine (the sheet's trick) agree on the fixture
+/// network, which has max-pools, biases and zB.
+#[test]
+fn the_two_engines_agree_on_the_fixture_network() {
+    let r = reference();
+    let vgg = tiny(DType::F64);
+    let x = &r["input"];
+    let c = class(&r);
+    let explicit = Lrp::default().attribute(&vgg, x, c).unwrap().relevance;
+    let autograd = Lrp::default().with_engine(Engine::Autograd).attribute(&vgg, x, c).unwrap().relevance;
+    let e = rel_l2(&explicit, &autograd);
+    println!("f64 explicit vs autograd: relative L2 {e:.2e}");
+    assert!(e < ENGINES_AGREE, "engines differ by {e:e}");
 }
 
 #[test]

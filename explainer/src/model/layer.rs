@@ -5,7 +5,7 @@
 //! [`Affine`], the interface the LRP rules use to run a layer with modified parameters and
 //! to run its transposed (backward) map.
 
-use candle_core::{Result, Shape, Tensor};
+use candle_core::{DType, Result, Shape, Tensor, WithDType};
 
 use super::im2col;
 use super::max_pool::MaxPool2d;
@@ -67,7 +67,7 @@ impl Affine for Conv2d {
     /// about twice as fast as candle's `conv_transpose2d` on the CPU).
     fn apply_transposed(&self, s: &Tensor, weight: &Tensor, input: &Shape) -> Result<Tensor> {
         let k = weight.dim(2)?;
-        let flipped = weight.transpose(0, 1)?.contiguous()?.flip(&[2, 3])?.contiguous()?;
+        let flipped = transposed_and_flipped(weight)?;
         let c = im2col::conv2d(s, &flipped, k - 1 - self.padding)?;
         if c.shape() != input {
             candle_core::bail!("transposed convolution gave {:?}, expected {input:?}", c.shape());
@@ -75,6 +75,36 @@ impl Affine for Conv2d {
         Ok(c)
     }
     // ANCHOR_END: conv_transposed
+}
+
+/// The kernel `(O, C, k, k)` as `(C, O, k, k)`, flipped in both spatial axes, in one pass
+/// (candle's `transpose` + `flip` take four copies, 25 ms for VGG-16's 512×512 kernels).
+fn transposed_and_flipped(weight: &Tensor) -> Result<Tensor> {
+    fn permute<T: WithDType>(w: &[T], (o, c, kh, kw): (usize, usize, usize, usize)) -> Vec<T> {
+        let mut out = vec![T::zero(); w.len()];
+        for co in 0..o {
+            for ci in 0..c {
+                let src = &w[(co * c + ci) * kh * kw..(co * c + ci + 1) * kh * kw];
+                let dst = &mut out[(ci * o + co) * kh * kw..(ci * o + co + 1) * kh * kw];
+                for (d, s) in dst.iter_mut().zip(src.iter().rev()) {
+                    *d = *s;
+                }
+            }
+        }
+        out
+    }
+    let dims = weight.dims4()?;
+    let (o, c, kh, kw) = dims;
+    let flat = weight.flatten_all()?;
+    match weight.dtype() {
+        DType::F32 => {
+            Tensor::from_vec(permute(&flat.to_vec1::<f32>()?, dims), (c, o, kh, kw), weight.device())
+        }
+        DType::F64 => {
+            Tensor::from_vec(permute(&flat.to_vec1::<f64>()?, dims), (c, o, kh, kw), weight.device())
+        }
+        _ => weight.transpose(0, 1)?.contiguous()?.flip(&[2, 3])?.contiguous(),
+    }
 }
 
 /// A dense layer `y = W x + b` with `W` of shape `(out, in)`, as `torch.nn.Linear`.
@@ -185,5 +215,15 @@ mod tests {
         let c = conv.apply_transposed(&s, &w, x.shape()).unwrap();
         let rhs = (&c * &x).unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
         approx::assert_relative_eq!(lhs, rhs, max_relative = 1e-12);
+    }
+
+    #[test]
+    fn kernel_flip_matches_candles_transpose_and_flip() {
+        let w = Tensor::randn(0f32, 1.0, (4, 3, 3, 2), &Device::Cpu).unwrap();
+        let ours = transposed_and_flipped(&w).unwrap();
+        let theirs = w.transpose(0, 1).unwrap().contiguous().unwrap().flip(&[2, 3]).unwrap();
+        assert_eq!(ours.dims(), theirs.dims());
+        let diff = ours.sub(&theirs).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert_eq!(diff, 0.0);
     }
 }

@@ -263,4 +263,18 @@ mod tests {
         let theirs = x.conv2d(&w, 1, 1, 1, 1).unwrap();
         assert!(max_abs_diff(&ours, &theirs) < 1e-10);
     }
+
+    /// The weight gradient too (training uses it), for an untracked input and a batch.
+    #[test]
+    fn weight_gradient_matches_candles() {
+        let x = randn(&[2, 3, 6, 6]);
+        let w = Var::from_tensor(&randn(&[4, 3, 3, 3])).unwrap();
+        let ours = conv2d(&x, w.as_tensor(), 1).unwrap();
+        let theirs = x.conv2d(w.as_tensor(), 1, 1, 1, 1).unwrap();
+        let up = randn(ours.dims());
+        let g1 = (&ours * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (&theirs * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        let (g1, g2) = (g1.get(w.as_tensor()).unwrap(), g2.get(w.as_tensor()).unwrap());
+        assert!(max_abs_diff(g1, g2) < 1e-12);
+    }
 }

@@ -22,7 +22,7 @@ const BLOB_STRENGTH: f32 = 50.0;
 /// Range of a blob's standard deviation, in pixels.
 const BLOB_SIGMA: (f32, f32) = (5.0, 14.0);
 /// Number of distractor strokes: `MIN..=MAX`.
-const STROKES: (usize, usize) = (2, 6);
+const STROKES: (usize, usize) = (1, 4);
 /// Range of a stroke's width in pixels (the thinnest object part is about 3.6 pixels wide).
 const STROKE_WIDTH: (f32, f32) = (0.8, 1.6);
 /// Probability that a stroke takes the object's colour (so colour alone does not find it).
@@ -32,7 +32,7 @@ const ARC_RADIUS: (f32, f32) = (6.0, 24.0);
 /// Range of an arc's angular span, in radians (never a closed circle).
 const ARC_SPAN: (f32, f32) = (1.0, 4.2);
 /// Range of the half-width of the uniform per-pixel noise, per channel.
-const NOISE: (f32, f32) = (4.0, 16.0);
+const NOISE: (f32, f32) = (3.0, 12.0);
 
 /// The smooth part of the background: a linear gradient between two colours and a few
 /// Gaussian colour blobs.

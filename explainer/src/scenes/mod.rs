@@ -52,8 +52,8 @@ pub const TRAIN_SEEDS: Range<u64> = 0..1_000_000_000;
 pub const TEST_SEEDS: Range<u64> = 1_000_000_000..2_000_000_000;
 
 /// Range of the object's scale: pixels per unit of its frame (about its radius). The widest
-/// object is `2·1.15·15 ≈ 35` pixels across, the thinnest part (ring, scale 9) 3.6 pixels.
-const SCALE: (f32, f32) = (9.0, 15.0);
+/// object is `2·1.15·20 = 46` pixels across, the thinnest part (ring, scale 12) 4.8 pixels.
+const SCALE: (f32, f32) = (12.0, 20.0);
 /// Smallest Euclidean RGB distance (0–255 per channel) between the object's colour and the
 /// background (gradient and blobs) anywhere under the object.
 const MIN_CONTRAST: f32 = 90.0;
@@ -119,9 +119,11 @@ fn object_colour(rng: &mut ChaCha8Rng, backdrop: &Backdrop, placement: &Placemen
     best.0
 }
 
-/// Draws the scene of `seed`; without the object if `with_object` is false (same background,
-/// strokes and noise; the mask is then empty).
-fn render(seed: u64, with_object: bool) -> (Scene, Layout) {
+/// Draws the scene of `seed` with `clutter` in `[0, 1]` (see [`generate_scene_with_clutter`]);
+/// without the object if `with_object` is false (same background, strokes and noise; the mask
+/// is then empty).
+fn render(seed: u64, with_object: bool, clutter: f32) -> (Scene, Layout) {
+    let clutter = clutter.clamp(0.0, 1.0);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let shape = Shape::ALL[rng.random_range(0..Shape::ALL.len())];
     let scale = rng.random_range(SCALE.0..SCALE.1);
@@ -133,8 +135,10 @@ fn render(seed: u64, with_object: bool) -> (Scene, Layout) {
 
     let backdrop = Backdrop::random(&mut rng, SCENE_SIZE);
     let colour = object_colour(&mut rng, &backdrop, &placement);
-    let strokes = Stroke::random_many(&mut rng, SCENE_SIZE, colour);
+    let mut strokes = Stroke::random_many(&mut rng, SCENE_SIZE, colour);
     let noise = background::noise(&mut rng, SCENE_SIZE);
+    // Less clutter keeps the first strokes only and scales the noise; at 1 nothing changes.
+    strokes.truncate((clutter * strokes.len() as f32).round() as usize);
 
     let mut canvas: Canvas = backdrop.render(SCENE_SIZE);
     for stroke in &strokes {
@@ -156,7 +160,7 @@ fn render(seed: u64, with_object: bool) -> (Scene, Layout) {
     }
     let image = RgbImage::from_fn(SCENE_SIZE, SCENE_SIZE, |x, y| {
         let i = (y * SCENE_SIZE + x) as usize;
-        image::Rgb([0, 1, 2].map(|k| (canvas[i][k] + noise[i][k]).round().clamp(0.0, 255.0) as u8))
+        image::Rgb([0, 1, 2].map(|k| (canvas[i][k] + clutter * noise[i][k]).round().clamp(0.0, 255.0) as u8))
     });
     let scene = Scene { image, class: shape.index(), mask };
     (scene, Layout { shape, placement, colour })
@@ -165,7 +169,15 @@ fn render(seed: u64, with_object: bool) -> (Scene, Layout) {
 /// The scene of `seed`: one object of a random class on a cluttered background, with its mask.
 /// The same seed always gives the same bytes.
 pub fn generate_scene(seed: u64) -> Scene {
-    render(seed, true).0
+    render(seed, true, 1.0).0
+}
+
+/// The scene of `seed` with less clutter, for a training curriculum: `clutter` in `[0, 1]`
+/// keeps that fraction of the distractor strokes (the first ones, rounded) and scales the
+/// per-pixel noise; object, backdrop and mask stay the same. At `1.0` this is
+/// [`generate_scene`] byte for byte; at `0.0` the object lies on a clean colour gradient.
+pub fn generate_scene_with_clutter(seed: u64, clutter: f32) -> Scene {
+    render(seed, true, clutter).0
 }
 
 /// The scenes of seeds `first_seed..first_seed + count`, in order.
@@ -210,6 +222,17 @@ mod tests {
     }
 
     #[test]
+    fn less_clutter_keeps_object_and_mask() {
+        for seed in 0..20 {
+            let full = generate_scene(seed);
+            assert_eq!(generate_scene_with_clutter(seed, 1.0), full);
+            let clean = generate_scene_with_clutter(seed, 0.0);
+            assert_eq!((clean.class, &clean.mask), (full.class, &full.mask));
+            assert_ne!(clean.image.as_raw(), full.image.as_raw());
+        }
+    }
+
+    #[test]
     fn every_class_appears_about_equally_often() {
         let mut counts = [0usize; 6];
         for scene in generate_scenes(0, SCENES as usize) {
@@ -226,7 +249,7 @@ mod tests {
     #[test]
     fn masks_are_non_empty_and_as_large_as_the_shape() {
         for seed in 0..SCENES {
-            let (scene, layout) = render(seed, true);
+            let (scene, layout) = render(seed, true, 1.0);
             let count = scene.mask.iter().filter(|&&m| m).count() as f32;
             let s = layout.placement.scale;
             let area = layout.shape.unit_area() * s * s;
@@ -243,8 +266,8 @@ mod tests {
     #[test]
     fn mask_matches_where_the_object_was_drawn() {
         for seed in 0..SCENES / 3 {
-            let (scene, layout) = render(seed, true);
-            let (empty, _) = render(seed, false);
+            let (scene, layout) = render(seed, true, 1.0);
+            let (empty, _) = render(seed, false, 1.0);
             assert!(empty.mask.iter().all(|&m| !m));
             let mut inside = Vec::new();
             for y in 0..SCENE_SIZE {
@@ -279,8 +302,8 @@ mod tests {
     #[test]
     fn objects_are_clearly_visible() {
         for seed in 0..SCENES {
-            let (scene, _) = render(seed, true);
-            let (empty, _) = render(seed, false);
+            let (scene, _) = render(seed, true, 1.0);
+            let (empty, _) = render(seed, false, 1.0);
             let (mut diff, mut n) = (0.0, 0.0);
             for (i, &m) in scene.mask.iter().enumerate() {
                 if m {
@@ -300,7 +323,7 @@ mod tests {
     fn colour_is_independent_of_class() {
         let mut mean_brightness = [(0.0f32, 0usize); 6];
         for seed in 0..SCENES * 2 {
-            let (scene, layout) = render(seed, true);
+            let (scene, layout) = render(seed, true, 1.0);
             let b = layout.colour.iter().sum::<f32>() / 3.0;
             mean_brightness[scene.class].0 += b;
             mean_brightness[scene.class].1 += 1;

@@ -36,6 +36,7 @@ pub mod prediction;
 pub mod resample;
 pub mod rules;
 pub mod scenes;
+pub mod training;
 
 pub use attribution::{Attribution, Attributor, Engine, Gradient, GradientTimesInput, Lrp};
 pub use composite::{AllPass, Composite, GammaBox, GammaSchedule};

@@ -49,17 +49,31 @@ fn args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// Median wall time in seconds of `runs` calls of `f`, after one warm-up call.
-fn median_seconds(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+/// Median wall time in seconds of `runs` calls of `f`, after one warm-up call, and the mean
+/// CPU time (all threads) per call.
+fn median_seconds(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<(f64, f64)> {
     f()?;
     let mut times = Vec::with_capacity(runs);
+    let cpu = cpu_seconds();
     for _ in 0..runs {
         let t = Instant::now();
         f()?;
         times.push(t.elapsed().as_secs_f64());
     }
+    let cpu = (cpu_seconds() - cpu) / runs as f64;
     times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    Ok((times[times.len() / 2], cpu))
+}
+
+/// CPU time (user + system, all threads) of this process so far, from `/proc/self/stat`
+/// (clock ticks of 1/100 s, Linux's `USER_HZ`); NaN elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return f64::NAN };
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else { return f64::NAN };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // After "pid (comm) ", utime and stime are fields 12 and 13 (0-based).
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Peak resident memory of this process (`VmHWM`), in MB.
@@ -123,14 +137,14 @@ fn main() -> anyhow::Result<()> {
     let forward = median_seconds(runs, || Ok(vgg.forward(&x).map(drop)?))?;
     let gxi = median_seconds(runs, || Ok(GradientTimesInput.attribute(&vgg, &x, class).map(drop)?))?;
     let lrp = median_seconds(runs, || Ok(Lrp::default().attribute(&vgg, &x, class).map(drop)?))?;
-    let ours = [("forward", forward), ("gradient_x_input", gxi), ("lrp", lrp)];
     println!(
         "ours, medians of {runs} runs (class {class}, load average {:.1}):",
         load_average().unwrap_or(f64::NAN)
     );
-    for (name, s) in ours {
-        println!("  {name:<18} {s:>8.3} s");
+    for (name, (s, cpu)) in [("forward", forward), ("gradient_x_input", gxi), ("lrp", lrp)] {
+        println!("  {name:<18} {s:>8.3} s   (CPU {cpu:.3} s per run, all threads)");
     }
+    let ours = [("forward", forward.0), ("gradient_x_input", gxi.0), ("lrp", lrp.0)];
     let peak = peak_rss_mb();
     match peak {
         Some(mb) => println!("  peak RSS           {mb:>8.0} MB"),

@@ -31,17 +31,49 @@ impl Im2Col {
         })
     }
 
-    /// The rows `[(c·k + i)·k + j]` of one sample, for the output rows `y0..y1`.
+    /// The rows `[(c·k + i)·k + j]` of one sample, for the output rows `y0..y1`; large
+    /// unfoldings are split by rows over candle's thread count.
     fn unfold<T: WithDType>(
+        &self,
+        x: &[T],
+        chw: (usize, usize, usize),
+        rows: (usize, usize),
+        out: &mut [T],
+    ) -> Result<()> {
+        let row_len = (rows.1 - rows.0) * self.out_side(chw.2)?;
+        let threads = candle_core::utils::get_num_threads().max(1);
+        if threads == 1 || out.len() < PARALLEL_ELEMENTS || row_len == 0 {
+            return self.unfold_rows(x, chw, rows, 0, out);
+        }
+        let per_thread = (out.len() / row_len).div_ceil(threads) * row_len;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = out
+                .chunks_mut(per_thread)
+                .enumerate()
+                .map(|(t, chunk)| {
+                    let first = t * per_thread / row_len;
+                    scope.spawn(move || self.unfold_rows(x, chw, rows, first, chunk))
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join().map_err(|_| candle_core::Error::Msg("an im2col thread panicked".into()))?
+            })
+        })
+    }
+
+    /// Rows `first..` of [`Im2Col::unfold`] into `out`.
+    fn unfold_rows<T: WithDType>(
         &self,
         x: &[T],
         (_, h, w): (usize, usize, usize),
         (y0, y1): (usize, usize),
+        first: usize,
         out: &mut [T],
     ) -> Result<()> {
         let (k, p) = (self.kernel, self.padding);
         let wo = self.out_side(w)?;
         for (r, row) in out.chunks_exact_mut((y1 - y0) * wo).enumerate() {
+            let r = first + r;
             let (ci, i, j) = (r / (k * k), (r / k) % k, r % k);
             let plane = &x[ci * h * w..(ci + 1) * h * w];
             // Output columns x with 0 ≤ x + j − p < w.
@@ -160,6 +192,9 @@ impl CustomOp1 for Col2Im {
         Ok((out, Shape::from(self.input)))
     }
 }
+
+/// Unfoldings with at least this many elements are split over threads.
+const PARALLEL_ELEMENTS: usize = 1 << 18;
 
 /// Bytes of unfolded columns per matrix product on the untracked path: small enough to be
 /// reused by the allocator (no fresh pages each call) and to stay mostly in cache.

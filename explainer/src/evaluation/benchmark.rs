@@ -180,6 +180,7 @@ impl Benchmark {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Summary {
+            setup: String::new(),
             scenes: self.scenes,
             accuracy: self.correct as f64 * scale,
             steps: self.flipping.steps(),
@@ -199,5 +200,63 @@ fn accumulate(records: &mut Records, curves: &[Vec<f64>]) {
         for (sum, s) in records.curve_sum.iter_mut().zip(scores) {
             *sum += s;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+
+    use super::*;
+    use crate::model::VggConfig;
+
+    /// A small network on 8×8 inputs, a randomised twin, four images and their masks (a 3×3
+    /// square at a different place in each).
+    fn setup() -> (Vgg, Vgg, Tensor, Vec<Mask>) {
+        let config = VggConfig::from_cfg("small", &[4, 0, 8, 0], 2, vec![16], 3);
+        let model = Vgg::random(&config, 3, &Device::Cpu, DType::F64).unwrap();
+        let randomised = Vgg::random(&config, 4, &Device::Cpu, DType::F64).unwrap();
+        let x = Tensor::randn(0f64, 1.0, (4, 3, 8, 8), &Device::Cpu).unwrap();
+        let masks = (0..4)
+            .map(|i| {
+                Mask::new(8, 8, (0..64).map(|p| p % 8 / 3 == i % 2 && p / 8 / 3 == i / 2).collect()).unwrap()
+            })
+            .collect();
+        (model, randomised, x, masks)
+    }
+
+    #[test]
+    fn summarises_every_method_and_the_random_order() {
+        let (model, randomised, x, masks) = setup();
+        let flipping = PixelFlipping::new(4, 0.5).unwrap();
+        let mut benchmark =
+            Benchmark::new(Method::standard(1), flipping, Replacement::BackgroundMean, randomised, 1);
+        benchmark.add(&model, &x, &[0, 1, 2, 0], &masks, &[10, 11, 12, 13]).unwrap();
+        benchmark.add(&model, &x.narrow(0, 0, 2).unwrap(), &[1, 1], &masks[..2], &[14, 15]).unwrap();
+        assert_eq!(benchmark.scenes(), 6);
+        let summary = benchmark.summary().unwrap();
+        assert_eq!(summary.rows.len(), 4);
+        assert_eq!(summary.random_order_curve.len(), 5);
+        for row in &summary.rows {
+            assert_eq!(row.rank_accuracy.n, 6);
+            assert_eq!(row.mass_accuracy.n + row.mass_undefined, 6);
+            // Curves start at the intact images: the same mean logit for every method.
+            assert!((row.curve[0].1 - summary.random_order_curve[0].1).abs() < 1e-12);
+            assert_eq!(row.curve[4].0, 0.5);
+        }
+        // Noise relevance ignores the model: identical maps for the randomised one.
+        assert_eq!(summary.row("random").unwrap().randomisation.mean, 1.0);
+        assert!(summary.row("LRP").unwrap().randomisation.mean < 1.0);
+    }
+
+    #[test]
+    fn mismatched_batches_are_typed_errors() {
+        let (model, randomised, x, masks) = setup();
+        let flipping = PixelFlipping::new(2, 0.5).unwrap();
+        let mut benchmark =
+            Benchmark::new(Method::standard(1), flipping, Replacement::BackgroundMean, randomised, 1);
+        let error = benchmark.add(&model, &x, &[0, 1], &masks, &[1, 2, 3, 4]).unwrap_err();
+        assert!(matches!(error, Error::ShapeMismatch { .. }), "{error}");
+        assert!(matches!(benchmark.summary(), Err(Error::UndefinedMetric { .. })));
     }
 }

@@ -1,7 +1,7 @@
 //! Pixel orders: most relevant first (for rank accuracy and pixel flipping) and a seeded
 //! random permutation (the random-order baseline of pixel flipping).
 
-use super::splitmix::SplitMix64;
+use super::splitmix::{Domain, SplitMix64};
 
 /// Pixel indices sorted by relevance, largest first; ties keep the lower (row-major) index
 /// first, so the order is deterministic. Relevance is signed: the most negative pixels come last.
@@ -15,7 +15,7 @@ pub fn most_relevant_first(values: &[f64]) -> Vec<usize> {
 /// A uniformly random permutation of `0..pixels` (Fisher–Yates), reproducible from
 /// `(seed, stream)`; use the scene's seed as `stream` so the order does not depend on batching.
 pub fn random_order(pixels: usize, seed: u64, stream: u64) -> Vec<usize> {
-    let mut rng = SplitMix64::new(seed, stream);
+    let mut rng = SplitMix64::new(Domain::Order, seed, stream);
     let mut order: Vec<usize> = (0..pixels).collect();
     for i in (1..pixels).rev() {
         order.swap(i, rng.below(i + 1));

@@ -3,7 +3,7 @@
 use candle_core::{DType, Tensor};
 
 use super::mask::Mask;
-use super::splitmix::SplitMix64;
+use super::splitmix::{Domain, SplitMix64};
 use crate::error::{Error, Result};
 use crate::model::Vgg;
 
@@ -85,7 +85,7 @@ impl Replacement {
                     }
                 }
                 Self::UniformNoise { seed } => {
-                    let mut rng = SplitMix64::new(*seed, scenes[i]);
+                    let mut rng = SplitMix64::new(Domain::Replacement, *seed, scenes[i]);
                     for plane in image.chunks_exact(hw) {
                         let low = plane.iter().copied().fold(f64::INFINITY, f64::min);
                         let high = plane.iter().copied().fold(f64::NEG_INFINITY, f64::max);

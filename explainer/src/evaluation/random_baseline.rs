@@ -1,6 +1,6 @@
 //! The random baseline: relevance that is seeded noise, blind to model and image.
 
-use super::splitmix::SplitMix64;
+use super::splitmix::{Domain, SplitMix64};
 use crate::error::Result;
 use crate::heatmap::RelevanceMap;
 
@@ -15,7 +15,7 @@ pub struct RandomRelevance {
 impl RandomRelevance {
     /// The noise map of scene `scene` (e.g. its generator seed), `width × height`.
     pub fn map(&self, scene: u64, width: usize, height: usize) -> Result<RelevanceMap> {
-        let mut rng = SplitMix64::new(self.seed, scene);
+        let mut rng = SplitMix64::new(Domain::Relevance, self.seed, scene);
         let values = (0..width * height).map(|_| 2.0 * rng.uniform() - 1.0).collect();
         RelevanceMap::from_values(width, height, values)
     }

@@ -40,6 +40,9 @@ pub struct MethodSummary {
 /// Everything an evaluation reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// How the numbers were made (e.g. the command line and seeds), printed above the table;
+    /// empty unless the caller sets it.
+    pub setup: String,
     /// Number of scenes.
     pub scenes: usize,
     /// Share of scenes the model classifies correctly.
@@ -63,6 +66,9 @@ impl Summary {
     /// The table as Markdown: `mean ± half-width` of the 95 % normal-approximation interval.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
+        if !self.setup.is_empty() {
+            let _ = writeln!(out, "{}\n", self.setup);
+        }
         let _ = writeln!(
             out,
             "{} scenes, model accuracy {:.3}; mean ± 1.96·sd/√n (95 % normal-approximation interval); \
@@ -176,6 +182,7 @@ mod tests {
             curve: vec![(0.0, 5.0), (0.5, 1.0)],
         };
         Summary {
+            setup: "`evaluate --scenes 10`".into(),
             scenes: 10,
             accuracy: 1.0,
             steps: 1,
@@ -189,6 +196,7 @@ mod tests {
     fn markdown_and_csv_hold_every_metric() {
         let s = summary();
         let md = s.to_markdown();
+        assert!(md.starts_with("`evaluate --scenes 10`\n\n10 scenes"), "{md}");
         assert!(md.contains("| LRP | 0.800 ± 0.010 | 0.600 ± 0.010 | 0.900 ± 0.010 | 3.000 ± 0.010"), "{md}");
         assert!(md.contains("(1 undefined)"), "{md}");
         let csv = s.metrics_table().to_csv().unwrap();

@@ -1,17 +1,30 @@
 //! A small seeded generator (SplitMix64, Steele et al. 2014) for the evaluation's random
 //! pixel orders, noise replacements and noise relevance: reproducible on every platform.
 
+/// What a random stream is used for: each use draws from its own streams, so that, e.g., the
+/// noise relevance of a scene is independent of its noise replacement under the same seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Domain {
+    /// Random pixel orders.
+    Order = 1,
+    /// Noise relevance of the random baseline.
+    Relevance = 2,
+    /// Noise that replaces removed pixels.
+    Replacement = 3,
+}
+
 /// SplitMix64: a 64-bit state advanced by a constant and scrambled.
 #[derive(Debug, Clone)]
 pub(crate) struct SplitMix64(u64);
 
 impl SplitMix64 {
-    /// A generator for one stream: `seed` mixed with `stream` (e.g. a scene's seed), so
-    /// streams do not depend on the order or batching in which they are drawn.
-    pub(crate) fn new(seed: u64, stream: u64) -> Self {
-        let mut mixer = Self(seed ^ stream.rotate_left(32));
-        let state = mixer.next_u64() ^ stream;
-        Self(state)
+    /// A generator for one stream of one use: `seed` mixed with `domain` (what the numbers
+    /// are for: [`Domain`]) and `stream` (e.g. a scene's seed), so streams neither depend on the
+    /// order or batching in which they are drawn nor repeat each other across uses of one seed.
+    pub(crate) fn new(domain: Domain, seed: u64, stream: u64) -> Self {
+        let mut mixer = Self(seed ^ (domain as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut mixer = Self(mixer.next_u64() ^ stream);
+        Self(mixer.next_u64())
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
@@ -41,24 +54,26 @@ mod tests {
     fn streams_are_reproducible_and_distinct() {
         let a: Vec<u64> = (0..4)
             .map({
-                let mut g = SplitMix64::new(1, 7);
+                let mut g = SplitMix64::new(Domain::Order, 1, 7);
                 move |_| g.next_u64()
             })
             .collect();
         let b: Vec<u64> = (0..4)
             .map({
-                let mut g = SplitMix64::new(1, 7);
+                let mut g = SplitMix64::new(Domain::Order, 1, 7);
                 move |_| g.next_u64()
             })
             .collect();
-        let c = SplitMix64::new(1, 8).next_u64();
+        let c = SplitMix64::new(Domain::Order, 1, 8).next_u64();
+        let d = SplitMix64::new(Domain::Relevance, 1, 7).next_u64();
         assert_eq!(a, b);
         assert_ne!(a[0], c);
+        assert_ne!(a[0], d);
     }
 
     #[test]
     fn uniform_and_below_stay_in_range() {
-        let mut g = SplitMix64::new(3, 0);
+        let mut g = SplitMix64::new(Domain::Order, 3, 0);
         for _ in 0..1000 {
             let u = g.uniform();
             assert!((0.0..1.0).contains(&u));

@@ -35,7 +35,9 @@ pub mod npy;
 pub mod prediction;
 pub mod resample;
 pub mod rules;
+pub mod scene_panels;
 pub mod scenes;
+pub mod shipped;
 pub mod training;
 
 pub use attribution::{Attribution, Attributor, Engine, Gradient, GradientTimesInput, Lrp};

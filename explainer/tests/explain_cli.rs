@@ -154,3 +154,39 @@ fn bad_input_is_refused_with_a_clear_message() {
         assert!(!message.contains("panicked"), "{extra:?} panicked:\n{message}");
     }
 }
+
+#[test]
+fn without_arguments_the_shipped_model_explains_synthetic_scenes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = explain(dir.path(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let panels: Vec<PathBuf> = std::fs::read_dir(dir.path().join("explanations"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with("_panel.png"))
+        .collect();
+    assert_eq!(panels.len(), 6, "one scene per class: {text}");
+    for shape in ["disk", "square", "triangle", "cross", "ring", "bar"] {
+        assert!(
+            panels.iter().any(|p| p.to_string_lossy().contains(&format!("_{shape}_"))),
+            "{shape}: {text}"
+        );
+        assert!(text.contains(shape), "{text}");
+    }
+    // scene | mask | Gradient×Input | LRP, each 64 pixels enlarged 4×, 8 pixels apart.
+    let panel = image::open(&panels[0]).unwrap();
+    assert_eq!((panel.width(), panel.height()), (4 * 256 + 3 * 8, 256));
+    assert!(text.contains("scene | mask | gradient_x_input | lrp"), "{text}");
+}
+
+#[test]
+fn image_only_flags_need_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = fixture("vgg16_tiny.pth");
+    let output = explain(dir.path(), &["--weights", weights.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("need --image"), "{}", stderr(&output));
+    let output = explain(dir.path(), &["--scenes", "2", "--image", "x.png"]);
+    assert!(!output.status.success(), "--scenes conflicts with --image");
+}

@@ -1,12 +1,15 @@
 //! `explain`: why does a VGG network see this class in this image?
 //!
 //! ```text
+//! explain                                               # the shipped model on synthetic scenes
 //! explain --image castle.jpg --class castle            # torchvision's cached VGG-16 weights
 //! explain --weights vgg16.safetensors --image x.png --method lrp --gamma 0.25,0.25,0.1,0.05,0.01
 //! ```
 //!
-//! Writes a panel `image | Gradient×Input | LRP` (the sheet's colours) and the raw relevance
-//! as `.npy`, and prints the top-5 classes, the explained logit and the relevance sums.
+//! With an image: writes a panel `image | Gradient×Input | LRP` (the sheet's colours) and the
+//! raw relevance as `.npy`, and prints the top-5 classes, the explained logit and the
+//! relevance sums. Without one: explains one synthetic scene of each class with the model
+//! that ships inside the crate, as panels `scene | mask | Gradient×Input | LRP`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,8 +19,9 @@ use candle_core::{DType, Device, Tensor};
 use clap::{Parser, ValueEnum};
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::heatmap::{RelevanceMap, panel};
+use explainer::scene_panels::{explain_scene, one_scene_per_class};
 use explainer::{Attribution, Attributor, Engine, GammaSchedule, GradientTimesInput, Lrp, Vgg, VggConfig};
-use explainer::{Gradient, checkpoint, image, npy, prediction};
+use explainer::{Gradient, checkpoint, image, npy, prediction, scenes, shipped};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Explain a VGG image classifier's decision with Gradient, Gradient×Input and LRP.
@@ -40,8 +44,17 @@ struct Args {
 
     /// The image (JPEG or PNG): resized so its shorter side is 256 pixels and centre-cropped
     /// to 224×224 as torchvision does; a 224×224 image is used as it is.
+    /// Without it, the shipped scene model explains synthetic scenes (no files needed).
     #[arg(long)]
-    image: PathBuf,
+    image: Option<PathBuf>,
+
+    /// Without --image: the number of synthetic scenes to explain (one per class first).
+    #[arg(long, default_value_t = 6, conflicts_with = "image")]
+    scenes: usize,
+
+    /// Without --image: the first scene seed (the test range, which training never saw).
+    #[arg(long, default_value_t = scenes::TEST_SEEDS.start, conflicts_with = "image")]
+    seed: u64,
 
     /// The class to explain: an index (`483`) or an ImageNet name (`castle`).
     /// Default: the predicted class.
@@ -109,25 +122,102 @@ enum Precision {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let device = Device::Cpu;
     let dtype = match args.precision {
         Precision::F32 => DType::F32,
         Precision::F64 => DType::F64,
     };
+    let lrp = Lrp::new(gamma_schedule(&args.gamma)?).with_engine(match args.engine {
+        EngineChoice::Explicit => Engine::Explicit,
+        EngineChoice::Autograd => Engine::Autograd,
+    });
+    let methods: Vec<(&str, &dyn Attributor)> = match args.method {
+        Method::Gradient => vec![("gradient", &Gradient)],
+        Method::GradientXInput => vec![("gradient_x_input", &GradientTimesInput)],
+        Method::Lrp => vec![("lrp", &lrp)],
+        Method::All => vec![("gradient_x_input", &GradientTimesInput), ("lrp", &lrp)],
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    match &args.image {
+        Some(image_path) => explain_image(&args, image_path, dtype, &methods),
+        None => explain_scenes(&args, dtype, &methods),
+    }
+}
+
+/// The default run: the shipped model on synthetic scenes with known object masks.
+fn explain_scenes(args: &Args, dtype: DType, methods: &[(&str, &dyn Attributor)]) -> Result<()> {
+    if args.weights.is_some() || args.class.is_some() {
+        bail!(
+            "--weights and --class need --image; without --image the shipped scene model explains synthetic scenes"
+        );
+    }
+    let model = shipped::shapes_model(&Device::Cpu, dtype).context("loading the shipped scene model")?;
+    let per_class = one_scene_per_class(args.seed);
+    let mut next_seed = per_class.iter().map(|(seed, _)| seed + 1).max().unwrap_or(args.seed);
+    let mut chosen: Vec<(u64, scenes::Scene)> = per_class.into_iter().take(args.scenes).collect();
+    while chosen.len() < args.scenes {
+        chosen.push((next_seed, scenes::generate_scene(next_seed)));
+        next_seed += 1;
+    }
+    chosen.sort_by_key(|(seed, _)| *seed);
+
+    let progress = ProgressBar::new(chosen.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} scenes explained") {
+        progress.set_style(style);
+    }
+    let columns: Vec<&str> = ["scene", "mask"].into_iter().chain(methods.iter().map(|(n, _)| *n)).collect();
+    let mut lines = Vec::new();
+    for (seed, scene) in chosen {
+        let explained =
+            explain_scene(&model, seed, scene, methods).with_context(|| format!("scene {seed}"))?;
+        let truth = explained.scene.shape().name();
+        let path = args.out.join(format!("scene_{seed}_{truth}_panel.png"));
+        explained.image.save(&path).with_context(|| format!("writing {}", path.display()))?;
+        let sums: Vec<String> =
+            explained.relevance_sums.iter().map(|(name, sum)| format!("Σ {name} {sum:>8.3}")).collect();
+        let verdict = if explained.prediction.class == explained.scene.class { "right" } else { "WRONG" };
+        lines.push(format!(
+            "  {seed}  {truth:<8} predicted {:<8} p {:.3} ({verdict})  {}  {}",
+            explained.prediction.name,
+            explained.prediction.probability,
+            sums.join("  "),
+            path.display()
+        ));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    println!(
+        "the shipped scene model ({}) explaining the true class of synthetic scenes:",
+        VggConfig::shapes().name
+    );
+    for line in lines {
+        println!("{line}");
+    }
+    println!("panels ({}) in {}", columns.join(" | "), args.out.display());
+    println!("to explain a photo with VGG-16: explain --image PHOTO [--weights FILE] (see --help)");
+    Ok(())
+}
+
+/// Explains one image with a VGG network loaded from weights.
+fn explain_image(
+    args: &Args,
+    image_path: &Path,
+    dtype: DType,
+    methods: &[(&str, &dyn Attributor)],
+) -> Result<()> {
+    let device = Device::Cpu;
     let config = match args.arch {
         Architecture::Vgg16 => VggConfig::vgg16(),
         Architecture::Vgg16Tiny => VggConfig::vgg16_tiny(),
     };
-    let schedule = gamma_schedule(&args.gamma)?;
     let weights = weights_path(args.weights.as_deref())?;
 
     let progress = spinner();
     progress.set_message(format!("loading {}", weights.display()));
     let model = Vgg::load(&weights, &config, &device, dtype)
         .with_context(|| format!("loading {} weights from {}", config.name, weights.display()))?;
-    progress.set_message(format!("reading {}", args.image.display()));
-    let (input, picture) = image::load_input(&args.image, &device, dtype)
-        .with_context(|| format!("--image {}", args.image.display()))?;
+    progress.set_message(format!("reading {}", image_path.display()));
+    let (input, picture) = image::load_input(image_path, &device, dtype)
+        .with_context(|| format!("--image {}", image_path.display()))?;
 
     let names = imagenet_classes();
     let names: &[&str] = if model.classes() == names.len() { &names } else { &[] };
@@ -141,17 +231,7 @@ fn main() -> Result<()> {
         None => prediction::top_predictions(&logits, 0, names, 1)?[0].class,
     };
 
-    let lrp = Lrp::new(schedule).with_engine(match args.engine {
-        EngineChoice::Explicit => Engine::Explicit,
-        EngineChoice::Autograd => Engine::Autograd,
-    });
     let mut explanations: Vec<(&str, Attribution, f64)> = Vec::new();
-    let methods: Vec<(&str, &dyn Attributor)> = match args.method {
-        Method::Gradient => vec![("gradient", &Gradient)],
-        Method::GradientXInput => vec![("gradient_x_input", &GradientTimesInput)],
-        Method::Lrp => vec![("lrp", &lrp)],
-        Method::All => vec![("gradient_x_input", &GradientTimesInput), ("lrp", &lrp)],
-    };
     for (name, attributor) in methods {
         progress.set_message(format!("explaining with {name}"));
         let start = Instant::now();
@@ -161,9 +241,8 @@ fn main() -> Result<()> {
     }
     progress.finish_and_clear();
 
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let stem = args.image.file_stem().map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
-    println!("top-5 classes of {}:", args.image.display());
+    let stem = image_path.file_stem().map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+    println!("top-5 classes of {}:", image_path.display());
     for p in prediction::top_predictions(&logits, 0, names, 5)? {
         println!("  {:>4}  {:<30} logit {:>10.4}  p {:.4}", p.class, p.name, p.logit, p.probability);
     }

@@ -3,6 +3,7 @@
 
 use super::splitmix::{Domain, SplitMix64};
 
+// ANCHOR: most_relevant_first
 /// Pixel indices sorted by relevance, largest first; ties keep the lower (row-major) index
 /// first, so the order is deterministic. Relevance is signed: the most negative pixels come last.
 pub fn most_relevant_first(values: &[f64]) -> Vec<usize> {
@@ -11,7 +12,9 @@ pub fn most_relevant_first(values: &[f64]) -> Vec<usize> {
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
     order
 }
+// ANCHOR_END: most_relevant_first
 
+// ANCHOR: random_order
 /// A uniformly random permutation of `0..pixels` (Fisher–Yates), reproducible from
 /// `(seed, stream)`; use the scene's seed as `stream` so the order does not depend on batching.
 pub fn random_order(pixels: usize, seed: u64, stream: u64) -> Vec<usize> {
@@ -22,6 +25,7 @@ pub fn random_order(pixels: usize, seed: u64, stream: u64) -> Vec<usize> {
     }
     order
 }
+// ANCHOR_END: random_order
 
 #[cfg(test)]
 mod tests {

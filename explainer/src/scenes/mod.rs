@@ -46,10 +46,12 @@ use background::{Backdrop, Canvas, Stroke};
 /// Side of every scene, in pixels.
 pub const SCENE_SIZE: u32 = 64;
 
+// ANCHOR: seeds
 /// Seeds of the scenes a model may be trained on.
 pub const TRAIN_SEEDS: Range<u64> = 0..1_000_000_000;
 /// Seeds of the scenes models are evaluated on: disjoint from [`TRAIN_SEEDS`].
 pub const TEST_SEEDS: Range<u64> = 1_000_000_000..2_000_000_000;
+// ANCHOR_END: seeds
 
 /// Range of the object's scale: pixels per unit of its frame (about its radius). The widest
 /// object is `2·1.15·20 = 46` pixels across, the thinnest part (ring, scale 12) 4.8 pixels.
@@ -60,6 +62,7 @@ const MIN_CONTRAST: f32 = 90.0;
 /// Colour draws before the most contrasting one so far is taken.
 const COLOUR_TRIES: usize = 64;
 
+// ANCHOR: scene
 /// One scene: the picture, the object's class and its pixel mask.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scene {
@@ -70,6 +73,7 @@ pub struct Scene {
     /// `SCENE_SIZE²` entries, row-major (`y · 64 + x`): `true` on the object's pixels.
     pub mask: Vec<bool>,
 }
+// ANCHOR_END: scene
 
 impl Scene {
     /// The object's class as a [`Shape`].
@@ -119,6 +123,7 @@ fn object_colour(rng: &mut ChaCha8Rng, backdrop: &Backdrop, placement: &Placemen
     best.0
 }
 
+// ANCHOR: render
 /// Draws the scene of `seed` with `clutter` in `[0, 1]` (see [`generate_scene_with_clutter`]);
 /// without the object if `with_object` is false (same background, strokes and noise; the mask
 /// is then empty).
@@ -165,13 +170,17 @@ fn render(seed: u64, with_object: bool, clutter: f32) -> (Scene, Layout) {
     let scene = Scene { image, class: shape.index(), mask };
     (scene, Layout { shape, placement, colour })
 }
+// ANCHOR_END: render
 
+// ANCHOR: generate_scene
 /// The scene of `seed`: one object of a random class on a cluttered background, with its mask.
 /// The same seed always gives the same bytes.
 pub fn generate_scene(seed: u64) -> Scene {
     render(seed, true, 1.0).0
 }
+// ANCHOR_END: generate_scene
 
+// ANCHOR: generate_scene_with_clutter
 /// The scene of `seed` with less clutter, for a training curriculum: `clutter` in `[0, 1]`
 /// keeps that fraction of the distractor strokes (the first ones, rounded) and scales the
 /// per-pixel noise; object, backdrop and mask stay the same. At `1.0` this is
@@ -179,6 +188,7 @@ pub fn generate_scene(seed: u64) -> Scene {
 pub fn generate_scene_with_clutter(seed: u64, clutter: f32) -> Scene {
     render(seed, true, clutter).0
 }
+// ANCHOR_END: generate_scene_with_clutter
 
 /// The scenes of seeds `first_seed..first_seed + count`, in order.
 pub fn generate_scenes(first_seed: u64, count: usize) -> Vec<Scene> {

@@ -17,6 +17,7 @@ use candle_core::Tensor;
 use super::one_hot;
 use crate::composite::LayerRules;
 use crate::error::{Error, Result};
+use crate::model::elementwise::zip_map;
 use crate::model::{Layer, Vgg};
 
 // ANCHOR: explicit_forward
@@ -62,7 +63,7 @@ pub(crate) fn modified_gradient(
     for (i, layer) in model.layers().iter().enumerate().rev() {
         let a = values.pop().expect("one input per layer");
         match layer {
-            Layer::Relu => g = a.gt(0.0)?.where_cond(&g, &g.zeros_like()?)?,
+            Layer::Relu => g = relu_mask(&a, &g)?,
             Layer::MaxPool2d(p) => {
                 let arg = argmax[i].as_ref().expect("max-pools record their argmax");
                 g = p.route(&g, arg, a.shape())?;
@@ -98,6 +99,18 @@ pub(crate) fn modified_gradient(
     })
 }
 // ANCHOR_END: explicit_backward
+
+/// `g` where `a > 0`, else 0 (PyTorch's ReLU mask), in one pass instead of candle's
+/// `gt` + `zeros_like` + `where_cond` (14 ms on a 64×224×224 map). The selection masks the
+/// bits of `g`: the signs of `a` are random, so a branch would be mispredicted half the time
+/// (as slow as the candle ops).
+fn relu_mask(a: &Tensor, g: &Tensor) -> candle_core::Result<Tensor> {
+    zip_map(
+        [a, g],
+        |[a, g]| f32::from_bits(g.to_bits() & u32::from(a > 0.0).wrapping_neg()),
+        |[a, g]| f64::from_bits(g.to_bits() & u64::from(a > 0.0).wrapping_neg()),
+    )
+}
 
 pub(crate) fn no_rule(i: usize, layer: &Layer) -> Error {
     Error::InvalidParameter {

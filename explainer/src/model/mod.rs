@@ -1,6 +1,7 @@
 //! The model: VGG configurations, layers as data, the routed max-pool and weight loading.
 
 pub mod config;
+pub mod elementwise;
 pub mod im2col;
 pub mod layer;
 pub mod legacy_pth;

@@ -2,7 +2,7 @@
 
 use candle_core::{Result, Tensor};
 
-use super::{Rule, ratio, single};
+use super::{Rule, ratio, scaled_ratio, single};
 use crate::model::Affine;
 
 /// LRP-ε: `R_j = Σ_k a_j w_jk / (z_k + ε·sign(z_k)) · R_k`, with `sign(0) = 1` as zennit.
@@ -36,7 +36,7 @@ impl Rule for Epsilon {
 
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
         let a = single(self, inputs)?;
-        let s = g.mul(&ratio(z, &self.stabilise(z)?)?)?;
+        let s = scaled_ratio(g, z, &self.stabilise(z)?)?;
         Ok(vec![layer.apply_transposed(&s, layer.weight(), a.shape())?])
     }
 }

@@ -2,8 +2,9 @@
 
 use candle_core::{Result, Tensor};
 
-use super::{Rule, positive, ratio, reassign, single};
+use super::{Rule, positive, reassign, scaled_ratio, single};
 use crate::model::Affine;
+use crate::model::elementwise::zip_map;
 
 /// LRP-γ: `R_j = Σ_k a_j (w_jk + γ w_jk⁺) / Σ_j a_j (w_jk + γ w_jk⁺) · R_k`.
 ///
@@ -22,9 +23,16 @@ impl Gamma {
         Self { gamma }
     }
 
-    /// `θ + γθ⁺` for a weight or bias `θ`.
+    /// `θ + γθ⁺` for a weight or bias `θ`, for the autograd engine (differentiable).
     fn modify(&self, theta: &Tensor) -> Result<Tensor> {
         theta.add(&positive(theta)?.affine(self.gamma, 0.0)?)
+    }
+
+    /// [`Gamma::modify`]'s values in one pass instead of three candle ops (17 ms for a
+    /// 512×512×3×3 kernel), with the same arithmetic (`relu` is `max(0)`, `affine` rounds γ to the dtype).
+    fn modify_fused(&self, theta: &Tensor) -> Result<Tensor> {
+        let (g32, g64) = (self.gamma as f32, self.gamma);
+        zip_map([theta], |[t]| t + (t.max(0.0) * g32 + 0.0), |[t]| t + (t.max(0.0) * g64 + 0.0))
     }
 }
 
@@ -42,9 +50,9 @@ impl Rule for Gamma {
 
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
         let a = single(self, inputs)?;
-        let w = self.modify(layer.weight())?;
-        let p = layer.apply(a, &w, Some(&self.modify(layer.bias())?))?;
-        let s = g.mul(&ratio(z, &p)?)?;
+        let w = self.modify_fused(layer.weight())?;
+        let p = layer.apply(a, &w, Some(&self.modify_fused(layer.bias())?))?;
+        let s = scaled_ratio(g, z, &p)?;
         Ok(vec![layer.apply_transposed(&s, &w, a.shape())?])
     }
 }

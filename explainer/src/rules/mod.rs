@@ -27,9 +27,10 @@ pub use gamma::Gamma;
 pub use pass::Pass;
 pub use zbox::ZBox;
 
-use candle_core::{Result, Tensor};
+use candle_core::{Result, Tensor, WithDType};
 
 use crate::model::Affine;
+use crate::model::elementwise::zip_map;
 
 // ANCHOR: rule_trait
 /// How a layer with parameters passes relevance (as a modified gradient) to its input.
@@ -60,6 +61,15 @@ pub fn ratio(z: &Tensor, p: &Tensor) -> Result<Tensor> {
     // The quotient is ±∞ or NaN where p = 0; `where_cond` never selects those entries.
     let zero = p.zeros_like()?;
     p.eq(&zero)?.where_cond(&zero, &z.div(p)?)
+}
+
+/// `g · z/p`, with `z/p` read as 0 where `p = 0`: the explicit engine's `s`, as `g`
+/// times [`ratio`] but in one pass over the three tensors instead of six candle ops.
+pub fn scaled_ratio(g: &Tensor, z: &Tensor, p: &Tensor) -> Result<Tensor> {
+    fn scaled<T: WithDType>([g, z, p]: [T; 3]) -> T {
+        g * if p == T::zero() { T::zero() } else { z / p }
+    }
+    zip_map([g, z, p], scaled::<f32>, scaled::<f64>)
 }
 
 /// The sheet's reassignment `z ← p · [z/p]_cst`: the value of `z`, the gradient of `p`.
@@ -97,6 +107,9 @@ mod tests {
         let z = Tensor::new(&[1f64, 2., 0., -3.], &Device::Cpu).unwrap();
         let p = Tensor::new(&[2f64, 0., 0., 1.5], &Device::Cpu).unwrap();
         assert_eq!(ratio(&z, &p).unwrap().to_vec1::<f64>().unwrap(), [0.5, 0., 0., -2.]);
+        let g = Tensor::new(&[3f64, 5., 7., -1.], &Device::Cpu).unwrap();
+        let fused = scaled_ratio(&g, &z, &p).unwrap().to_vec1::<f64>().unwrap();
+        assert_eq!(fused, g.mul(&ratio(&z, &p).unwrap()).unwrap().to_vec1::<f64>().unwrap());
     }
 
     /// The explicit LRP-γ and zB passes against their formulas written out as loops

@@ -2,7 +2,7 @@
 
 use candle_core::{Result, Tensor};
 
-use super::{Rule, negative, positive, ratio, reassign};
+use super::{Rule, negative, positive, reassign, scaled_ratio};
 use crate::model::Affine;
 
 /// ImageNet mean per colour channel (RGB), as on the sheet.
@@ -100,7 +100,7 @@ impl Rule for ZBox {
     /// along the input axis (one unfolding of `s` instead of three).
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
         let (_, p) = self.outputs(layer, inputs)?;
-        let s = g.mul(&ratio(z, &p)?)?;
+        let s = scaled_ratio(g, z, &p)?;
         let w = layer.weight();
         let stacked = Tensor::cat(&[w, &positive(w)?, &negative(w)?], 1)?;
         let mut dims = inputs[0].dims().to_vec();

@@ -34,6 +34,18 @@ pub fn zip_map<const N: usize>(
     }
 }
 
+/// `f` of the elements of `t` (row-major), read in place when `t` is contiguous (a copy of
+/// a large tensor costs a page fault per fresh page on this kind of machine).
+pub fn with_slice<T: WithDType, R>(t: &Tensor, f: impl FnOnce(&[T]) -> R) -> Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    let Storage::Cpu(cpu) = &*storage else { candle_core::bail!("with_slice runs on the CPU") };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("with_slice: contiguous() gave a strided tensor")
+    };
+    Ok(f(&cpu.as_slice::<T>()?[start..end]))
+}
+
 /// The elements of `inputs` (row-major) mapped by `f`; large maps are split over candle's
 /// thread count, as candle's own elementwise ops are.
 fn zip_slices<T: WithDType, const N: usize>(

@@ -10,6 +10,8 @@ use candle_core::{
     CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, WithDType, backend::BackendStorage,
 };
 
+use super::elementwise::with_slice;
+
 /// A max-pool with a square window and a stride (VGG: 2 and 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxPool2d {
@@ -48,10 +50,10 @@ fn pool_slice<T: WithDType>(
                 for di in 0..kernel {
                     for dj in 0..kernel {
                         let at = (i * stride + di) * w + j * stride + dj;
-                        // Strictly greater: the first maximum wins, as in PyTorch.
-                        if plane[at] > plane[best] {
-                            best = at;
-                        }
+                        // Strictly greater: the first maximum wins, as in PyTorch. Selected
+                        // without a branch (activations are noise to a branch predictor).
+                        let greater = usize::from(plane[at] > plane[best]);
+                        best ^= (best ^ at) & greater.wrapping_neg();
                     }
                 }
                 values.push(plane[best]);
@@ -73,17 +75,16 @@ impl MaxPool2d {
 
     /// The pooled tensor and the argmax (`u32`, flat index `h·W + w` in each input plane).
     pub fn forward_with_argmax(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        let x = x.contiguous()?;
         let (n, c, ho, wo) = self.output_dims(x.dims())?;
         let dims = x.dims4()?;
-        let flat = x.flatten_all()?;
+        let (k, s) = (self.kernel, self.stride);
         let (values, argmax) = match x.dtype() {
             DType::F32 => {
-                let (v, a) = pool_slice(&flat.to_vec1::<f32>()?, dims, self.kernel, self.stride);
+                let (v, a) = with_slice(x, |d: &[f32]| pool_slice(d, dims, k, s))?;
                 (Tensor::from_vec(v, (n, c, ho, wo), x.device())?, a)
             }
             DType::F64 => {
-                let (v, a) = pool_slice(&flat.to_vec1::<f64>()?, dims, self.kernel, self.stride);
+                let (v, a) = with_slice(x, |d: &[f64]| pool_slice(d, dims, k, s))?;
                 (Tensor::from_vec(v, (n, c, ho, wo), x.device())?, a)
             }
             dtype => candle_core::bail!("max_pool2d: unsupported dtype {dtype:?}"),

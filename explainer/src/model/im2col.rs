@@ -233,6 +233,43 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, padding: usize) -> Result<Tensor> {
     }
 }
 
+/// Bytes of columns up to which [`conv2d_transposed_by_fold`] is used.
+pub const FOLD_BYTES: usize = 4 * BAND_BYTES;
+
+/// The transposed map of [`conv2d`] with the same `weight` `(O, C, k, k)` and `padding`:
+/// `(N, O, Ho, Wo) → input` `(N, C, H, W)`, as `col2im(W2ᵀ · s)` with `W2 = (O, C·k·k)`
+/// (the adjoint of `W2 · im2col(x)`, term by term). Untracked by autograd.
+///
+/// When the layer has fewer input than output channels (VGG's first convolution, 3 → 64)
+/// this builds `C·k·k` rows of columns instead of the `O·k·k` that a convolution with the
+/// flipped kernel unfolds, and its product is not the thin `(C × O·k·k)` one: 5.4 MB of
+/// columns instead of 115 MB for VGG-16's first layer.
+pub fn conv2d_transposed_by_fold(
+    s: &Tensor,
+    weight: &Tensor,
+    padding: usize,
+    input: (usize, usize, usize, usize),
+) -> Result<Tensor> {
+    let (n, c, _, _) = input;
+    let (o, c_w, k, _) = weight.dims4()?;
+    let (n_s, o_s, ho, wo) = s.dims4()?;
+    if c != c_w || o != o_s || n != n_s {
+        candle_core::bail!(
+            "conv2d_transposed: {:?} against a {:?} kernel for {input:?}",
+            s.dims(),
+            weight.dims()
+        );
+    }
+    let op = Im2Col { kernel: k, padding };
+    if (op.out_side(input.2)?, op.out_side(input.3)?) != (ho, wo) {
+        candle_core::bail!("conv2d_transposed: {:?} is not the output size of {input:?}", s.dims());
+    }
+    let w2t = weight.detach().reshape((o, c * k * k))?.t()?;
+    let s = s.detach().contiguous()?.reshape((n, o, ho * wo))?;
+    let cols = if n == 1 { w2t.matmul(&s.squeeze(0)?)?.unsqueeze(0)? } else { w2t.broadcast_matmul(&s)? };
+    cols.contiguous()?.apply_op1_no_bwd(&Col2Im { op, input })
+}
+
 impl Im2Col {
     /// `w2 · im2col(x)` band by band (see [`conv2d`]); `w2` is `(O, C·k·k)`. Each band's
     /// `(O, rows·Wo)` product is copied row by row into its place in the output, which is

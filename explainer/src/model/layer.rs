@@ -72,8 +72,18 @@ impl Affine for Conv2d {
     /// For stride 1, the transposed convolution is a convolution with the kernel transposed in
     /// its channel axes and flipped spatially, padded by `k − 1 − padding` (a convolution is
     /// about twice as fast as candle's `conv_transpose2d` on the CPU).
+    ///
+    /// With fewer input than output channels (the first layer), and columns of at most
+    /// [`im2col::FOLD_BYTES`], it is instead [`im2col::conv2d_transposed_by_fold`]: far
+    /// fewer columns, and no product with only 3 output rows.
     fn apply_transposed(&self, s: &Tensor, weight: &Tensor, input: &Shape) -> Result<Tensor> {
-        let k = weight.dim(2)?;
+        let (o, c, k, _) = weight.dims4()?;
+        let dims = input.dims4()?;
+        let cols_bytes = c * k * k * dims.2 * dims.3 * weight.dtype().size_in_bytes();
+        let untracked = !s.track_op() && !weight.track_op() && s.device().is_cpu();
+        if c < o && cols_bytes <= im2col::FOLD_BYTES && untracked {
+            return im2col::conv2d_transposed_by_fold(s, weight, self.padding, dims);
+        }
         // A `Var`'s values change in place (training), so only a constant weight is cached.
         let own = weight.id() == self.weight.id() && !weight.is_variable();
         let flipped = match self.flipped.get() {
@@ -234,6 +244,10 @@ mod tests {
         let c = conv.apply_transposed(&s, &w, x.shape()).unwrap();
         let rhs = (&c * &x).unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
         approx::assert_relative_eq!(lhs, rhs, max_relative = 1e-12);
+        // 3 < 5 channels: that was the fold; the flipped-kernel convolution agrees.
+        let flipped = im2col::conv2d(&s, &transposed_and_flipped(&w).unwrap(), 1).unwrap();
+        let diff = c.sub(&flipped).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f64>().unwrap();
+        assert!(diff < 1e-12, "fold and flipped convolution differ by {diff}");
     }
 
     /// The cached flip of the layer's own weight gives what a fresh flip gives, call after call.

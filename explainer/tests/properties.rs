@@ -80,6 +80,22 @@ proptest! {
 
     /// The explicit engine and the autograd engine (the sheet's trick) give the same
     /// relevance, with biases, for the sheet's composite and for LRP-ε on dense layers.
+    /// Euler's identity for positively homogeneous networks (ReLU, max-pool, no biases):
+    /// `f(x) = Σ_i x_i ∂f/∂x_i`, so Gradient×Input conserves the logit exactly there — the
+    /// Taylor reading at the root point `εx, ε → 0` of the VGG-16 chapter.
+    #[test]
+    fn gradient_times_input_sums_to_the_logit_without_biases(seed in SEEDS) {
+        for config in configs() {
+            let vgg = network(&config, seed).without_biases().unwrap();
+            let x = x_for(&config, seed + 3, 1);
+            let class = (seed % config.classes as u64) as usize;
+            let a = GradientTimesInput.attribute(&vgg, &x, class).unwrap();
+            let logit = a.logits.flatten_all().unwrap().to_vec1::<f64>().unwrap()[class];
+            let total = sum(&a.relevance);
+            prop_assert!((total - logit).abs() <= EXACT * logit.abs().max(1.0), "Σ R = {total}, logit {logit}");
+        }
+    }
+
     #[test]
     fn explicit_and_autograd_engines_agree(seed in SEEDS, schedule in schedules()) {
         for config in configs() {

@@ -11,6 +11,7 @@
 //! Every missing, unexpected or mis-shaped tensor is reported in one error.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
@@ -92,15 +93,22 @@ fn expected(config: &VggConfig, naming: Naming) -> Result<Vec<Expected>> {
 /// in a pickle is a legacy `.pth` (torchvision's `vgg16-397923af.pth`), an 8-byte length then
 /// `{` is a `.safetensors` file.
 pub fn read_state_dict(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let io = |source| Error::Io { path: path.to_owned(), source };
     let bad = |why: String| Error::WeightsFile { path: path.to_owned(), why };
-    let tensors: HashMap<String, Tensor> = if bytes.starts_with(b"PK\x03\x04") {
-        candle_core::pickle::read_all(path)
+    // A zip `.pth` is read by candle from the path: sniff its signature without loading the
+    // whole file (528 MB for VGG-16) into memory first.
+    let mut signature = [0u8; 4];
+    let sniffed = std::fs::File::open(path).and_then(|mut file| file.read(&mut signature)).map_err(io)?;
+    if signature[..sniffed] == *b"PK\x03\x04" {
+        let tensors: HashMap<String, Tensor> = candle_core::pickle::read_all(path)
             .map_err(|e| bad(format!("cannot read it as a PyTorch .pth (zip) file: {e}")))?
             .into_iter()
             .map(|(name, t)| Ok((name, t.to_device(device)?)))
-            .collect::<Result<_>>()?
-    } else if is_safetensors(&bytes) {
+            .collect::<Result<_>>()?;
+        return non_empty(tensors, bad);
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let tensors: HashMap<String, Tensor> = if is_safetensors(&bytes) {
         candle_core::safetensors::load_buffer(&bytes, device)
             .map_err(|e| bad(format!("cannot read it as a .safetensors file: {e}")))?
     } else if legacy_pth::is_legacy(&bytes) {
@@ -113,6 +121,14 @@ pub fn read_state_dict(path: &Path, device: &Device) -> Result<HashMap<String, T
             &bytes[..bytes.len().min(8)]
         )));
     };
+    non_empty(tensors, bad)
+}
+
+/// The tensors, or an error when the file held none.
+fn non_empty(
+    tensors: HashMap<String, Tensor>,
+    bad: impl Fn(String) -> Error,
+) -> Result<HashMap<String, Tensor>> {
     if tensors.is_empty() {
         return Err(bad("the file holds no tensors".into()));
     }

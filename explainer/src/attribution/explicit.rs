@@ -11,6 +11,10 @@
 //!
 //! Only input gradients are computed (autograd would also compute every weight gradient),
 //! and transposed convolutions run as `conv2d` with a flipped kernel.
+//!
+//! [`profile`] runs the same pass and reports the wall time of every step.
+
+use std::time::{Duration, Instant};
 
 use candle_core::Tensor;
 
@@ -29,10 +33,11 @@ struct Trace {
     argmax: Vec<Option<Tensor>>,
 }
 
-fn forward(model: &Vgg, x: &Tensor) -> Result<Trace> {
+fn forward(model: &Vgg, x: &Tensor, on_step: &mut impl FnMut(StepTime)) -> Result<Trace> {
     let mut values = vec![x.clone()];
     let mut argmax = Vec::with_capacity(model.layers().len());
-    for layer in model.layers() {
+    for (i, layer) in model.layers().iter().enumerate() {
+        let start = Instant::now();
         let h = values.last().expect("the input is recorded");
         let (out, arg) = match layer {
             Layer::MaxPool2d(p) => {
@@ -43,6 +48,7 @@ fn forward(model: &Vgg, x: &Tensor) -> Result<Trace> {
         };
         values.push(out);
         argmax.push(arg);
+        on_step(StepTime { layer: i, kind: layer.kind(), phase: Phase::Forward, time: start.elapsed() });
     }
     Ok(Trace { values, argmax })
 }
@@ -56,11 +62,24 @@ pub(crate) fn modified_gradient(
     class: usize,
     rules: &LayerRules,
 ) -> Result<(Tensor, Vec<Tensor>, Vec<Tensor>)> {
-    let Trace { mut values, argmax } = forward(model, x)?;
+    timed_modified_gradient(model, x, class, rules, &mut |_| {})
+}
+
+/// [`modified_gradient`], calling `on_step` after every step.
+fn timed_modified_gradient(
+    model: &Vgg,
+    x: &Tensor,
+    class: usize,
+    rules: &LayerRules,
+    on_step: &mut impl FnMut(StepTime),
+) -> Result<(Tensor, Vec<Tensor>, Vec<Tensor>)> {
+    let Trace { mut values, argmax } = forward(model, x, on_step)?;
     let logits = values.pop().expect("the logits are recorded");
     let mut g = one_hot(&logits, class)?;
     let mut z = logits.clone();
     for (i, layer) in model.layers().iter().enumerate().rev() {
+        let start = Instant::now();
+        let step = |time| StepTime { layer: i, kind: layer.kind(), phase: Phase::Backward, time };
         let a = values.pop().expect("one input per layer");
         match layer {
             Layer::Relu => g = relu_mask(&a, &g)?,
@@ -79,6 +98,7 @@ pub(crate) fn modified_gradient(
                 }
                 let inputs: Vec<Tensor> = std::iter::once(a).chain(bounds).collect();
                 let mut grads = rule.backward(affine, &inputs, &z, &g)?;
+                on_step(step(start.elapsed()));
                 if i == 0 {
                     return Ok((logits, inputs, grads));
                 }
@@ -87,6 +107,7 @@ pub(crate) fn modified_gradient(
                 continue;
             }
         }
+        on_step(step(start.elapsed()));
         if i == 0 {
             return Ok((logits, vec![a], vec![g]));
         }
@@ -99,6 +120,40 @@ pub(crate) fn modified_gradient(
     })
 }
 // ANCHOR_END: explicit_backward
+
+/// Forward or backward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The layer's output from its input.
+    Forward,
+    /// The (modified) gradient at the layer's input from the one at its output.
+    Backward,
+}
+
+/// The wall time of one step of the explicit engine.
+#[derive(Debug, Clone, Copy)]
+pub struct StepTime {
+    /// Index of the layer in [`Vgg::layers`].
+    pub layer: usize,
+    /// Its [`Layer::kind`].
+    pub kind: &'static str,
+    /// Forward or backward.
+    pub phase: Phase,
+    /// How long the step took.
+    pub time: Duration,
+}
+
+/// The steps of one explicit pass with `rules` (the modified gradient of `class` at `x`), in
+/// the order they ran, with their wall times: where an explanation spends its time.
+pub fn profile(model: &Vgg, x: &Tensor, class: usize, rules: &LayerRules) -> Result<Vec<StepTime>> {
+    model.check_input(x)?;
+    if class >= model.classes() {
+        return Err(Error::ClassOutOfRange { index: class, classes: model.classes() });
+    }
+    let mut steps = Vec::new();
+    timed_modified_gradient(model, x, class, rules, &mut |s| steps.push(s))?;
+    Ok(steps)
+}
 
 /// `g` where `a > 0`, else 0 (PyTorch's ReLU mask), in one pass instead of candle's
 /// `gt` + `zeros_like` + `where_cond` (14 ms on a 64×224×224 map). The selection masks the

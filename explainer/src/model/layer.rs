@@ -5,13 +5,14 @@
 //! [`Affine`], the interface the LRP rules use to run a layer with modified parameters and
 //! to run its transposed (backward) map.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use candle_core::{DType, Result, Shape, Tensor, WithDType};
+use candle_core::{DType, Result, Shape, Tensor, TensorId, WithDType};
 
 use super::elementwise::with_slice;
-use super::im2col;
 use super::max_pool::MaxPool2d;
+use super::{im2col, winograd};
 
 /// A layer `x ↦ W⋆x + b` whose parameters rules may modify: convolutions and dense layers.
 pub trait Affine: std::fmt::Debug + Send + Sync {
@@ -25,6 +26,13 @@ pub trait Affine: std::fmt::Debug + Send + Sync {
     /// The transposed map `c = W'ᵀ s`: the gradient of `⟨s, W'⋆x⟩` with respect to `x`,
     /// for an input of shape `input`.
     fn apply_transposed(&self, s: &Tensor, weight: &Tensor, input: &Shape) -> Result<Tensor>;
+    /// The weight `make(W)` derived from the layer's own (a rule's modified weight, e.g.
+    /// `W + γW⁺`). A layer may keep it per `key` and return the same tensor on later calls,
+    /// with whatever it prepared for it (a convolution keeps its Winograd transform); `key`
+    /// must name `make` exactly. Default: made on every call.
+    fn derived_weight(&self, _key: &str, make: &dyn Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+        make(self.weight())
+    }
 }
 
 /// A 2-D convolution with stride 1 and symmetric zero padding (VGG's 3×3, padding 1).
@@ -37,12 +45,56 @@ pub struct Conv2d {
     /// with it and kept (the gradient rule uses it unchanged on every explanation; the flip
     /// of VGG-16's kernels writes 59 MB each time).
     flipped: Arc<OnceLock<Tensor>>,
+    /// Weights derived from the layer's own by rules ([`Affine::derived_weight`]), by key.
+    derived: Arc<Mutex<HashMap<String, Tensor>>>,
+    /// The Winograd kernel transforms of the own and the derived weights, by tensor id, made
+    /// on first use (VGG-16's own take 235 MB in float32, as much again per γ schedule).
+    transforms: Arc<Mutex<HashMap<TensorId, Tensor>>>,
 }
 
 impl Conv2d {
     /// A convolution from its weight `(out, in, k, k)`, bias `(out)` and padding (at most `k − 1`).
     pub fn new(weight: Tensor, bias: Tensor, padding: usize) -> Self {
-        Self { weight, bias, padding, flipped: Arc::default() }
+        Self {
+            weight,
+            bias,
+            padding,
+            flipped: Arc::default(),
+            derived: Arc::default(),
+            transforms: Arc::default(),
+        }
+    }
+
+    /// Whether a pass with `weight` on these tensors runs by Winograd: a 3×3 kernel with
+    /// enough channels ([`winograd::suits`]), on the CPU, outside candle's autograd.
+    fn by_winograd(&self, weight: &Tensor, data: &Tensor) -> Result<bool> {
+        let (o, c, kh, kw) = weight.dims4()?;
+        Ok(winograd::suits((kh, kw), c, o)
+            && data.device().is_cpu()
+            && !data.track_op()
+            && !weight.track_op()
+            && matches!(weight.dtype(), DType::F32 | DType::F64))
+    }
+
+    /// The Winograd transform of `weight`: kept if it is the layer's own (constant) weight or
+    /// one it derived, made afresh otherwise.
+    fn winograd_kernel(&self, weight: &Tensor) -> Result<Tensor> {
+        let own = weight.id() == self.weight.id() && !weight.is_variable();
+        let derived = || self.lock(&self.derived).map(|d| d.values().any(|w| w.id() == weight.id()));
+        if !own && !derived()? {
+            return winograd::transform_kernel(weight);
+        }
+        let mut transforms = self.lock(&self.transforms)?;
+        if let Some(u) = transforms.get(&weight.id()) {
+            return Ok(u.clone());
+        }
+        let u = winograd::transform_kernel(weight)?;
+        transforms.insert(weight.id(), u.clone());
+        Ok(u)
+    }
+
+    fn lock<'a, V>(&self, m: &'a Mutex<V>) -> Result<std::sync::MutexGuard<'a, V>> {
+        m.lock().map_err(|_| candle_core::Error::Msg("a thread panicked while preparing kernels".into()))
     }
 
     /// The zero padding on each side.
@@ -60,7 +112,12 @@ impl Affine for Conv2d {
         &self.bias
     }
 
+    /// By Winograd F(4×4, 3×3) ([`winograd::conv2d`]) on 3×3 kernels with enough channels
+    /// outside autograd, else as `im2col` and a matrix product ([`im2col::conv2d`]).
     fn apply(&self, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+        if self.by_winograd(weight, x)? {
+            return winograd::conv2d(&x.contiguous()?, &self.winograd_kernel(weight)?, self.padding, bias);
+        }
         let y = im2col::conv2d(x, weight, self.padding)?;
         match bias {
             Some(b) => y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?),
@@ -69,9 +126,13 @@ impl Affine for Conv2d {
     }
 
     // ANCHOR: conv_transposed
-    /// For stride 1, the transposed convolution is a convolution with the kernel transposed in
-    /// its channel axes and flipped spatially, padded by `k − 1 − padding` (a convolution is
-    /// about twice as fast as candle's `conv_transpose2d` on the CPU).
+    /// On 3×3 kernels with enough channels (all of VGG-16's but the first), outside autograd,
+    /// the transposed pass is the adjoint of the Winograd convolution, with the same kernel
+    /// transform as the forward pass ([`winograd::conv2d_transposed`]).
+    ///
+    /// Otherwise, for stride 1, the transposed convolution is a convolution with the kernel
+    /// transposed in its channel axes and flipped spatially, padded by `k − 1 − padding` (a
+    /// convolution is about twice as fast as candle's `conv_transpose2d` on the CPU).
     ///
     /// With fewer input than output channels (the first layer), and columns of at most
     /// [`im2col::FOLD_BYTES`], it is instead [`im2col::conv2d_transposed_by_fold`]: far
@@ -79,6 +140,10 @@ impl Affine for Conv2d {
     fn apply_transposed(&self, s: &Tensor, weight: &Tensor, input: &Shape) -> Result<Tensor> {
         let (o, c, k, _) = weight.dims4()?;
         let dims = input.dims4()?;
+        if self.by_winograd(weight, s)? {
+            let u = self.winograd_kernel(weight)?;
+            return winograd::conv2d_transposed(&s.contiguous()?, &u, self.padding, (dims.2, dims.3));
+        }
         let cols_bytes = c * k * k * dims.2 * dims.3 * weight.dtype().size_in_bytes();
         let untracked = !s.track_op() && !weight.track_op() && s.device().is_cpu();
         if c < o && cols_bytes <= im2col::FOLD_BYTES && untracked {
@@ -101,6 +166,19 @@ impl Affine for Conv2d {
         Ok(c)
     }
     // ANCHOR_END: conv_transposed
+
+    fn derived_weight(&self, key: &str, make: &dyn Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+        if self.weight.is_variable() {
+            return make(&self.weight); // training changes the weight in place
+        }
+        let mut derived = self.lock(&self.derived)?;
+        if let Some(w) = derived.get(key) {
+            return Ok(w.clone());
+        }
+        let w = make(&self.weight)?;
+        derived.insert(key.to_owned(), w.clone());
+        Ok(w)
+    }
 }
 
 /// The kernel `(O, C, k, k)` as `(C, O, k, k)`, flipped in both spatial axes, in one pass

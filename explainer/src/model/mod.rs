@@ -2,12 +2,14 @@
 
 pub mod config;
 pub mod elementwise;
+mod gemm;
 pub mod im2col;
 pub mod layer;
 pub mod legacy_pth;
 pub mod max_pool;
 pub mod vgg;
 pub mod weights;
+pub mod winograd;
 
 pub use config::{Feature, VggConfig};
 pub use layer::{Affine, Conv2d, Layer, Linear};

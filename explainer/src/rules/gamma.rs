@@ -50,7 +50,8 @@ impl Rule for Gamma {
 
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
         let a = single(self, inputs)?;
-        let w = self.modify_fused(layer.weight())?;
+        let key = format!("gamma {:e}", self.gamma);
+        let w = layer.derived_weight(&key, &|w| self.modify_fused(w))?;
         let p = layer.apply(a, &w, Some(&self.modify_fused(layer.bias())?))?;
         let s = scaled_ratio(g, z, &p)?;
         Ok(vec![layer.apply_transposed(&s, &w, a.shape())?])

@@ -11,6 +11,10 @@ use std::time::Instant;
 use candle_core::{DType, Device, Shape, Tensor};
 use explainer::model::{Affine, Conv2d, im2col, winograd};
 
+/// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn runs() -> anyhow::Result<usize> {
     let mut runs = 5;
     let mut it = std::env::args().skip(1);
@@ -72,14 +76,14 @@ fn main() -> anyhow::Result<()> {
         let input = Shape::from((1, c, side, side));
 
         let direct = median_ms(runs, || Ok(im2col::conv2d(&x, &weight, 1).map(drop)?))?;
-        let fast = median_ms(runs, || Ok(winograd::conv2d(&x, &u, 1, None).map(drop)?))?;
+        let fast = median_ms(runs, || Ok(winograd::conv2d(&x, &u, 1, None, false).map(drop)?))?;
         let flipped = weight.transpose(0, 1)?.contiguous()?.flip(&[2, 3])?.contiguous()?;
         let t_direct = median_ms(runs, || Ok(im2col::conv2d(&s, &flipped, 1).map(drop)?))?;
         let t_fast = median_ms(runs, || Ok(winograd::conv2d_transposed(&s, &u, 1, (side, side)).map(drop)?))?;
 
         let exact = im2col::conv2d(&x.to_dtype(DType::F64)?, &weight.to_dtype(DType::F64)?, 1)?;
         let e_direct = rel_max(&im2col::conv2d(&x, &weight, 1)?, &exact)?;
-        let e_fast = rel_max(&winograd::conv2d(&x, &u, 1, None)?, &exact)?;
+        let e_fast = rel_max(&winograd::conv2d(&x, &u, 1, None, false)?, &exact)?;
         // The layer's own transposed pass, whichever method it picks, against float64.
         let exact_t = Conv2d::new(weight.to_dtype(DType::F64)?, Tensor::zeros(o, DType::F64, &d)?, 1)
             .apply_transposed(&s.to_dtype(DType::F64)?, &weight.to_dtype(DType::F64)?, &input)?;

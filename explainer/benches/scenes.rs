@@ -17,6 +17,10 @@ use candle_core::{DType, Device};
 use explainer::scenes::{TEST_SEEDS, generate_scenes, scenes_to_input};
 use explainer::{Attributor, GradientTimesInput, Lrp, Vgg, VggConfig};
 
+/// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Default number of timed runs per measurement.
 const RUNS: usize = 15;
 /// Default size of the batched measurement.

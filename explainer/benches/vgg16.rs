@@ -18,6 +18,10 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use explainer::{Attributor, Engine, GradientTimesInput, Lrp, Vgg, VggConfig};
 
+/// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Seed of the random weights.
 const SEED: u64 = 16;
 /// Default number of timed runs per measurement (after one warm-up).

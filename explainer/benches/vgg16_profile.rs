@@ -15,6 +15,10 @@ use candle_core::{DType, Device, Tensor};
 use explainer::attribution::explicit::{Phase, StepTime, profile};
 use explainer::{AllPass, Composite, GammaBox, Vgg, VggConfig};
 
+/// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Seed of the random weights (as the `vgg16` bench).
 const SEED: u64 = 16;
 

@@ -27,24 +27,32 @@ use crate::model::{Layer, Vgg};
 // ANCHOR: explicit_forward
 /// What the backward pass needs from the forward pass.
 struct Trace {
-    /// `values[i]` is the input of layer `i`; the last entry is the logits.
+    /// `values[i]` is the input of layer `i`; the last entry is the logits. A convolution or
+    /// dense layer followed by a ReLU runs together with it ([`forward_relu`](crate::model::Affine::forward_relu)), so
+    /// that ReLU's input is recorded rectified, `max(0, z)`: its mask `[z > 0]` is the same,
+    /// and the layer's rule sees `max(0, z)` for `z`, which equals `z` wherever the gradient
+    /// coming down through the mask is not zero.
     values: Vec<Tensor>,
     /// The argmax of each max-pool layer.
     argmax: Vec<Option<Tensor>>,
 }
 
 fn forward(model: &Vgg, x: &Tensor, on_step: &mut impl FnMut(StepTime)) -> Result<Trace> {
+    let layers = model.layers();
     let mut values = vec![x.clone()];
-    let mut argmax = Vec::with_capacity(model.layers().len());
-    for (i, layer) in model.layers().iter().enumerate() {
+    let mut argmax = Vec::with_capacity(layers.len());
+    for (i, layer) in layers.iter().enumerate() {
         let start = Instant::now();
         let h = values.last().expect("the input is recorded");
-        let (out, arg) = match layer {
-            Layer::MaxPool2d(p) => {
+        let rectified = i > 0 && layers[i - 1].affine().is_some();
+        let (out, arg) = match (layer, layer.affine(), layers.get(i + 1)) {
+            (Layer::MaxPool2d(p), _, _) => {
                 let (out, arg) = p.forward_with_argmax(h)?;
                 (out, Some(arg))
             }
-            layer => (layer.forward(h)?, None),
+            (Layer::Relu, _, _) if rectified => (h.clone(), None),
+            (_, Some(affine), Some(Layer::Relu)) => (affine.forward_relu(h)?, None),
+            (layer, _, _) => (layer.forward(h)?, None),
         };
         values.push(out);
         argmax.push(arg);
@@ -82,7 +90,7 @@ fn timed_modified_gradient(
         let step = |time| StepTime { layer: i, kind: layer.kind(), phase: Phase::Backward, time };
         let a = values.pop().expect("one input per layer");
         match layer {
-            Layer::Relu => g = relu_mask(&a, &g)?,
+            Layer::Relu => g = relu_mask(&a, g)?,
             Layer::MaxPool2d(p) => {
                 let arg = argmax[i].as_ref().expect("max-pools record their argmax");
                 g = p.route(&g, arg, a.shape())?;
@@ -155,16 +163,63 @@ pub fn profile(model: &Vgg, x: &Tensor, class: usize, rules: &LayerRules) -> Res
     Ok(steps)
 }
 
-/// `g` where `a > 0`, else 0 (PyTorch's ReLU mask), in one pass instead of candle's
-/// `gt` + `zeros_like` + `where_cond` (14 ms on a 64×224×224 map). The selection masks the
-/// bits of `g`: the signs of `a` are random, so a branch would be mispredicted half the time
-/// (as slow as the candle ops).
-fn relu_mask(a: &Tensor, g: &Tensor) -> candle_core::Result<Tensor> {
-    zip_map(
-        [a, g],
-        |[a, g]| f32::from_bits(g.to_bits() & u32::from(a > 0.0).wrapping_neg()),
-        |[a, g]| f64::from_bits(g.to_bits() & u64::from(a > 0.0).wrapping_neg()),
-    )
+/// `g` where `a > 0`, else 0 (PyTorch's ReLU mask), written over `g` when `g` is contiguous
+/// (every gradient the engine holds is its own: made by a rule, a routing or a reshape of
+/// one), else into a new tensor. The selection masks the bits of `g`: the signs of `a` are
+/// random, so a branch would be mispredicted half the time.
+fn relu_mask(a: &Tensor, g: Tensor) -> candle_core::Result<Tensor> {
+    if g.is_contiguous() && a.shape() == g.shape() && a.dtype() == g.dtype() {
+        g.inplace_op2(&a.contiguous()?, &ReluMask)?;
+        return Ok(g);
+    }
+    zip_map([a, &g], |[a, g]| mask32(a, g), |[a, g]| mask64(a, g))
+}
+
+fn mask32(a: f32, g: f32) -> f32 {
+    f32::from_bits(g.to_bits() & u32::from(a > 0.0).wrapping_neg())
+}
+
+fn mask64(a: f64, g: f64) -> f64 {
+    f64::from_bits(g.to_bits() & u64::from(a > 0.0).wrapping_neg())
+}
+
+/// [`relu_mask`] in place, the first tensor being `g`.
+struct ReluMask;
+
+impl candle_core::InplaceOp2 for ReluMask {
+    fn name(&self) -> &'static str {
+        "relu-mask"
+    }
+
+    fn cpu_fwd(
+        &self,
+        g: &mut candle_core::CpuStorage,
+        g_layout: &candle_core::Layout,
+        a: &candle_core::CpuStorage,
+        a_layout: &candle_core::Layout,
+    ) -> candle_core::Result<()> {
+        use candle_core::CpuStorage::{F32, F64};
+        let (Some((g0, g1)), Some((a0, a1))) = (g_layout.contiguous_offsets(), a_layout.contiguous_offsets())
+        else {
+            candle_core::bail!("relu-mask needs contiguous tensors")
+        };
+        match (g, a) {
+            (F32(g), F32(a)) => mask_in_place(&mut g[g0..g1], &a[a0..a1], mask32),
+            (F64(g), F64(a)) => mask_in_place(&mut g[g0..g1], &a[a0..a1], mask64),
+            _ => candle_core::bail!("relu-mask needs two f32 or two f64 tensors"),
+        }
+        Ok(())
+    }
+}
+
+/// `g[i] = mask(a[i], g[i])`, split over rayon's threads.
+fn mask_in_place<T: Copy + Send + Sync>(g: &mut [T], a: &[T], mask: fn(T, T) -> T) {
+    use rayon::prelude::*;
+    g.par_chunks_mut(1 << 16).zip(a.par_chunks(1 << 16)).for_each(|(g, a)| {
+        for (g, &a) in g.iter_mut().zip(a) {
+            *g = mask(a, *g);
+        }
+    });
 }
 
 pub(crate) fn no_rule(i: usize, layer: &Layer) -> Error {

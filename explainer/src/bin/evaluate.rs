@@ -22,6 +22,10 @@ use explainer::scenes::{SCENE_SIZE, TEST_SEEDS, generate_scenes, scenes_to_input
 use explainer::{Vgg, VggConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Measure explanation quality of the shapes model on synthetic scenes with known object masks.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]

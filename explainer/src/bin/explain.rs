@@ -24,6 +24,10 @@ use explainer::{Attribution, Attributor, Engine, GammaSchedule, GradientTimesInp
 use explainer::{Gradient, checkpoint, image, npy, prediction, scenes, shipped};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Explain a VGG image classifier's decision with Gradient, Gradient×Input and LRP.
 ///
 /// LRP uses the composite of exercise sheet 11: the zB rule on the first convolution (pixel

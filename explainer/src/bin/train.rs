@@ -21,6 +21,10 @@ use explainer::scenes::{TEST_SEEDS, TRAIN_SEEDS};
 use explainer::training::{TrainingConfig, accuracy, save_safetensors, train};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Train the VGG-style shapes classifier on synthetic scenes (6 classes, 64×64).
 ///
 /// Deterministic: the same arguments (and the same number of threads, `RAYON_NUM_THREADS`)

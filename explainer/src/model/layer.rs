@@ -26,6 +26,10 @@ pub trait Affine: std::fmt::Debug + Send + Sync {
     /// The transposed map `c = W'ᵀ s`: the gradient of `⟨s, W'⋆x⟩` with respect to `x`,
     /// for an input of shape `input`.
     fn apply_transposed(&self, s: &Tensor, weight: &Tensor, input: &Shape) -> Result<Tensor>;
+    /// `max(0, W⋆x + b)`: the layer followed by a ReLU, in one pass where the layer can.
+    fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
+        self.apply(x, self.weight(), Some(self.bias()))?.relu()
+    }
     /// The weight `make(W)` derived from the layer's own (a rule's modified weight, e.g.
     /// `W + γW⁺`). A layer may keep it per `key` and return the same tensor on later calls,
     /// with whatever it prepared for it (a convolution keeps its Winograd transform); `key`
@@ -116,7 +120,13 @@ impl Affine for Conv2d {
     /// outside autograd, else as `im2col` and a matrix product ([`im2col::conv2d`]).
     fn apply(&self, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         if self.by_winograd(weight, x)? {
-            return winograd::conv2d(&x.contiguous()?, &self.winograd_kernel(weight)?, self.padding, bias);
+            return winograd::conv2d(
+                &x.contiguous()?,
+                &self.winograd_kernel(weight)?,
+                self.padding,
+                bias,
+                false,
+            );
         }
         let y = im2col::conv2d(x, weight, self.padding)?;
         match bias {
@@ -166,6 +176,15 @@ impl Affine for Conv2d {
         Ok(c)
     }
     // ANCHOR_END: conv_transposed
+
+    /// The ReLU applied as the Winograd output is written, when the layer runs by Winograd.
+    fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
+        if self.by_winograd(&self.weight, x)? {
+            let u = self.winograd_kernel(&self.weight)?;
+            return winograd::conv2d(&x.contiguous()?, &u, self.padding, Some(&self.bias), true);
+        }
+        self.apply(x, &self.weight, Some(&self.bias))?.relu()
+    }
 
     fn derived_weight(&self, key: &str, make: &dyn Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
         if self.weight.is_variable() {

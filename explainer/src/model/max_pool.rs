@@ -10,6 +10,8 @@ use candle_core::{
     CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, WithDType, backend::BackendStorage,
 };
 
+use rayon::prelude::*;
+
 use super::elementwise::with_slice;
 
 /// A max-pool with a square window and a stride (VGG: 2 and 2).
@@ -33,7 +35,8 @@ fn pooled(n: usize, kernel: usize, stride: usize) -> usize {
     if n < kernel { 0 } else { (n - kernel) / stride + 1 }
 }
 
-/// The pooled values and, for each, the flat index `h·W + w` of its maximum in its input plane.
+/// The pooled values and, for each, the flat index `h·W + w` of its maximum in its input
+/// plane; the planes are split over rayon's threads.
 fn pool_slice<T: WithDType>(
     data: &[T],
     (n, c, h, w): (usize, usize, usize, usize),
@@ -41,27 +44,77 @@ fn pool_slice<T: WithDType>(
     stride: usize,
 ) -> (Vec<T>, Vec<u32>) {
     let (ho, wo) = (pooled(h, kernel, stride), pooled(w, kernel, stride));
-    let mut values = Vec::with_capacity(n * c * ho * wo);
-    let mut argmax = Vec::with_capacity(n * c * ho * wo);
-    for plane in data.chunks_exact(h * w).take(n * c) {
-        for i in 0..ho {
-            for j in 0..wo {
-                let mut best = (i * stride) * w + j * stride;
-                for di in 0..kernel {
-                    for dj in 0..kernel {
-                        let at = (i * stride + di) * w + j * stride + dj;
-                        // Strictly greater: the first maximum wins, as in PyTorch. Selected
-                        // without a branch (activations are noise to a branch predictor).
-                        let greater = usize::from(plane[at] > plane[best]);
-                        best ^= (best ^ at) & greater.wrapping_neg();
-                    }
-                }
-                values.push(plane[best]);
-                argmax.push(best as u32);
+    let mut values = vec![T::zero(); n * c * ho * wo];
+    let mut argmax = vec![0u32; n * c * ho * wo];
+    if ho * wo == 0 {
+        return (values, argmax);
+    }
+    let planes = data.par_chunks_exact(h * w).take(n * c);
+    let outputs = values.par_chunks_exact_mut(ho * wo).zip(argmax.par_chunks_exact_mut(ho * wo));
+    planes.zip(outputs).with_min_len(PLANES_PER_TASK.div_ceil(ho * wo)).for_each(
+        |(plane, (values, argmax))| {
+            if (kernel, stride) == (2, 2) {
+                pool_plane_2x2(plane, w, values, argmax, wo);
+            } else {
+                pool_plane(plane, w, kernel, stride, values, argmax, wo);
             }
+        },
+    );
+    (values, argmax)
+}
+
+/// Output values below which a plane is not worth a task of its own.
+const PLANES_PER_TASK: usize = 1 << 12;
+
+/// One plane of [`pool_slice`], any window and stride.
+fn pool_plane<T: WithDType>(
+    plane: &[T],
+    w: usize,
+    kernel: usize,
+    stride: usize,
+    values: &mut [T],
+    argmax: &mut [u32],
+    wo: usize,
+) {
+    for (i, (values, argmax)) in values.chunks_exact_mut(wo).zip(argmax.chunks_exact_mut(wo)).enumerate() {
+        for (j, (value, arg)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
+            let mut best = (i * stride) * w + j * stride;
+            for di in 0..kernel {
+                for dj in 0..kernel {
+                    let at = (i * stride + di) * w + j * stride + dj;
+                    // Strictly greater: the first maximum wins, as in PyTorch. Selected
+                    // without a branch (activations are noise to a branch predictor).
+                    let greater = usize::from(plane[at] > plane[best]);
+                    best ^= (best ^ at) & greater.wrapping_neg();
+                }
+            }
+            *value = plane[best];
+            *arg = best as u32;
         }
     }
-    (values, argmax)
+}
+
+/// One plane of [`pool_slice`] for VGG's 2×2 windows with stride 2: the same choice (first
+/// maximum in row-major window order) as selects the compiler can vectorise along the row.
+fn pool_plane_2x2<T: WithDType>(plane: &[T], w: usize, values: &mut [T], argmax: &mut [u32], wo: usize) {
+    for (i, (values, argmax)) in values.chunks_exact_mut(wo).zip(argmax.chunks_exact_mut(wo)).enumerate() {
+        let top = &plane[2 * i * w..][..2 * wo];
+        let bottom = &plane[(2 * i + 1) * w..][..2 * wo];
+        let row_start = (2 * i * w) as u32;
+        for (j, (value, arg)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
+            let mut best = top[2 * j];
+            let mut offset = 0u32;
+            for (candidate, at) in
+                [(top[2 * j + 1], 1), (bottom[2 * j], w as u32), (bottom[2 * j + 1], w as u32 + 1)]
+            {
+                let greater = candidate > best;
+                best = if greater { candidate } else { best };
+                offset = if greater { at } else { offset };
+            }
+            *value = best;
+            *arg = row_start + 2 * j as u32 + offset;
+        }
+    }
 }
 
 impl MaxPool2d {
@@ -96,14 +149,45 @@ impl MaxPool2d {
     /// The backward map: each output gradient added to its argmax, zero elsewhere.
     pub fn route(&self, grad: &Tensor, argmax: &Tensor, input: &Shape) -> Result<Tensor> {
         let (n, c, h, w) = input.dims4()?;
-        let (_, _, ho, wo) = grad.dims4()?;
-        let zeros = Tensor::zeros((n, c, h * w), grad.dtype(), grad.device())?;
-        let routed = zeros.scatter_add(
-            &argmax.reshape((n, c, ho * wo))?,
-            &grad.contiguous()?.reshape((n, c, ho * wo))?,
-            2,
-        )?;
-        routed.reshape((n, c, h, w))
+        let (n_g, c_g, ho, wo) = grad.dims4()?;
+        if (n_g, c_g) != (n, c) || argmax.dims() != grad.dims() || argmax.dtype() != DType::U32 {
+            candle_core::bail!(
+                "route: gradient {:?}, argmax {:?}, input {:?}",
+                grad.dims(),
+                argmax.dims(),
+                input.dims()
+            );
+        }
+        fn run<T: WithDType>(grad: &[T], argmax: &[u32], plane: usize, pooled: usize) -> Result<Vec<T>> {
+            let mut out = vec![T::zero(); grad.len() / pooled.max(1) * plane];
+            let planes = out
+                .par_chunks_exact_mut(plane)
+                .zip(grad.par_chunks_exact(pooled).zip(argmax.par_chunks_exact(pooled)));
+            planes.with_min_len(PLANES_PER_TASK.div_ceil(pooled)).try_for_each(|(out, (grad, argmax))| {
+                for (&g, &at) in grad.iter().zip(argmax) {
+                    let Some(slot) = out.get_mut(at as usize) else {
+                        candle_core::bail!("route: argmax {at} outside a plane of {plane}")
+                    };
+                    *slot += g;
+                }
+                Ok(())
+            })?;
+            Ok(out)
+        }
+        let (plane, pooled) = (h * w, ho * wo);
+        with_slice(argmax, |argmax: &[u32]| match grad.dtype() {
+            DType::F32 => Tensor::from_vec(
+                with_slice(grad, |g: &[f32]| run(g, argmax, plane, pooled))??,
+                (n, c, h, w),
+                grad.device(),
+            ),
+            DType::F64 => Tensor::from_vec(
+                with_slice(grad, |g: &[f64]| run(g, argmax, plane, pooled))??,
+                (n, c, h, w),
+                grad.device(),
+            ),
+            dtype => candle_core::bail!("route: unsupported dtype {dtype:?}"),
+        })?
     }
     // ANCHOR_END: route
 
@@ -153,6 +237,37 @@ impl CustomOp1 for RoutedMaxPool {
 mod tests {
     use super::*;
     use candle_core::{Device, Var};
+
+    /// The 2×2 fast path picks what the general window loop picks, ties included (values
+    /// from three levels, so most windows tie), on sides that do not halve evenly; the
+    /// routing adds each gradient at its argmax.
+    #[test]
+    fn fast_path_and_routing_agree_with_the_general_loops() {
+        let (h, w) = (9, 7);
+        let data: Vec<f32> = (0..2 * 3 * h * w).map(|i| ((i * 7919) % 3) as f32).collect();
+        let dims = (2, 3, h, w);
+        let (values, argmax) = pool_slice(&data, dims, 2, 2);
+        let (ho, wo) = (4, 3);
+        for (p, plane) in data.chunks_exact(h * w).enumerate() {
+            let mut v = vec![0f32; ho * wo];
+            let mut a = vec![0u32; ho * wo];
+            pool_plane(plane, w, 2, 2, &mut v, &mut a, wo);
+            assert_eq!(&values[p * ho * wo..(p + 1) * ho * wo], &v[..]);
+            assert_eq!(&argmax[p * ho * wo..(p + 1) * ho * wo], &a[..]);
+        }
+        let d = &Device::Cpu;
+        let grad: Vec<f64> = (0..values.len()).map(|i| i as f64 + 0.5).collect();
+        let grad_t = Tensor::from_vec(grad.clone(), (2, 3, ho, wo), d).unwrap();
+        let argmax_t = Tensor::from_vec(argmax.clone(), (2, 3, ho, wo), d).unwrap();
+        let routed = MaxPool2d::default().route(&grad_t, &argmax_t, &Shape::from(dims)).unwrap();
+        let mut expected = vec![0f64; data.len()];
+        for (i, (&g, &at)) in grad.iter().zip(&argmax).enumerate() {
+            expected[(i / (ho * wo)) * h * w + at as usize] += g;
+        }
+        assert_eq!(routed.flatten_all().unwrap().to_vec1::<f64>().unwrap(), expected);
+        let bad = Tensor::from_vec(vec![u32::MAX; values.len()], (2, 3, ho, wo), d).unwrap();
+        assert!(MaxPool2d::default().route(&grad_t, &bad, &Shape::from(dims)).is_err());
+    }
 
     /// FACTS.md's example: one 2×2 window per quadrant, upstream gradient [10, 20, 30, 40];
     /// each value goes whole to its maximum (candle's own backward gives 2.5, 5, 7.5, 10).

@@ -213,8 +213,16 @@ impl Vgg {
     pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
         self.check_input(input)?;
         let mut h = input.clone();
-        for layer in &self.layers {
-            h = layer.forward(&h)?;
+        let mut layers = self.layers.iter().peekable();
+        while let Some(layer) = layers.next() {
+            h = match (layer.affine(), layers.peek()) {
+                // A convolution or dense layer and its ReLU in one pass.
+                (Some(affine), Some(Layer::Relu)) => {
+                    layers.next();
+                    affine.forward_relu(&h)?
+                }
+                _ => layer.forward(&h)?,
+            };
         }
         Ok(h)
     }

@@ -27,6 +27,8 @@
 //! split over rayon's threads: by input channel for the input transform, by output channel
 //! for the products and the output transform.
 
+use std::sync::Mutex;
+
 use candle_core::{DType, Result, Tensor, WithDType};
 use rayon::prelude::*;
 
@@ -39,16 +41,6 @@ const M: usize = 4;
 const ALPHA: usize = 6;
 /// Entries of a transformed tile, `α²`: one matrix product each.
 const E: usize = ALPHA * ALPHA;
-
-/// `G` (α × 3): the kernel transform.
-const G: [[f64; 3]; 6] = [
-    [1.0 / 4.0, 0.0, 0.0],
-    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
-    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
-    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
-    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
-    [0.0, 0.0, 1.0],
-];
 
 /// Bytes of transformed tiles (input and output side) per band.
 const BAND_BYTES: usize = 2 << 20;
@@ -73,22 +65,30 @@ pub fn transform_kernel(weight: &Tensor) -> Result<Tensor> {
     if (kh, kw) != (3, 3) {
         candle_core::bail!("Winograd F(4×4, 3×3) needs a 3×3 kernel, got {kh}×{kw}");
     }
+    /// `U[e, k] = (G · w_k · Gᵀ)[e]` for the kernels `k` (rows of 9) in blocks: each block
+    /// is transposed to one row per kernel entry, then transformed by [`mix`] along the rows.
     fn run<T: WithDType>(w: &[T], o: usize, c: usize) -> Vec<T> {
-        let g = coefficients(&G);
-        let mut u = vec![T::zero(); E * o * c];
-        for (oc, k) in w.chunks_exact(9).enumerate() {
-            // G · k (6×3), then (G·k) · Gᵀ (6×6).
-            let mut gk = [[T::zero(); 3]; ALPHA];
-            for (i, row) in gk.iter_mut().enumerate() {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = (0..3).fold(T::zero(), |acc, l| acc + g[i][l] * k[l * 3 + j]);
+        const BLOCK: usize = 1024;
+        let kernels = o * c;
+        let mut u = vec![T::zero(); E * kernels];
+        let mut entries = vec![T::zero(); 9 * BLOCK];
+        let mut columns = vec![T::zero(); ALPHA * 3 * BLOCK];
+        for k0 in (0..kernels).step_by(BLOCK) {
+            let len = BLOCK.min(kernels - k0);
+            for (k, kernel) in w[k0 * 9..(k0 + len) * 9].chunks_exact(9).enumerate() {
+                for (entry, &v) in kernel.iter().enumerate() {
+                    entries[entry * BLOCK + k] = v;
                 }
             }
+            // G down each of the 3 columns: columns[(i·3 + j)·BLOCK + k] = (G · w_k)[i, j].
+            for j in 0..3 {
+                let ins = std::array::from_fn(|l| &entries[(l * 3 + j) * BLOCK..][..len]);
+                mix(g_times, ins, rows_mut(&mut columns[j * BLOCK..], 3 * BLOCK, 0..len));
+            }
+            // Then along each of the 6 rows: U[(i·6 + j'), k] = ((G · w_k) · Gᵀ)[i, j'].
             for i in 0..ALPHA {
-                for j in 0..ALPHA {
-                    let v = (0..3).fold(T::zero(), |acc, l| acc + gk[i][l] * g[j][l]);
-                    u[(i * ALPHA + j) * o * c + oc] = v;
-                }
+                let ins = std::array::from_fn(|j| &columns[(i * 3 + j) * BLOCK..][..len]);
+                mix(g_times, ins, rows_mut(&mut u[i * ALPHA * kernels + k0..], kernels, 0..len));
             }
         }
         u
@@ -105,9 +105,52 @@ pub fn transform_kernel(weight: &Tensor) -> Result<Tensor> {
     Ok(u)
 }
 
-/// A constant matrix in the working dtype.
-fn coefficients<T: WithDType, const R: usize, const C: usize>(m: &[[f64; C]; R]) -> [[T; C]; R] {
-    m.map(|row| row.map(T::from_f64))
+/// The dtypes the convolutions run in, each with a pool of working buffers.
+pub trait Float: WithDType {
+    /// Buffers of transformed tiles kept between calls: they are megabytes per layer, and
+    /// every fresh page costs a page fault (and the kernel clears it).
+    fn pool() -> &'static Mutex<Vec<Vec<Self>>>;
+}
+
+impl Float for f32 {
+    fn pool() -> &'static Mutex<Vec<Vec<Self>>> {
+        static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+        &POOL
+    }
+}
+
+impl Float for f64 {
+    fn pool() -> &'static Mutex<Vec<Vec<Self>>> {
+        static POOL: Mutex<Vec<Vec<f64>>> = Mutex::new(Vec::new());
+        &POOL
+    }
+}
+
+/// Buffers a pool keeps at most (two per convolution in flight).
+const POOLED: usize = 4;
+
+/// A buffer of at least the asked length from [`Float::pool`], given back when dropped. Its
+/// contents are whatever the last user left: every caller writes before it reads.
+struct Pooled<T: Float>(Vec<T>);
+
+impl<T: Float> Pooled<T> {
+    fn take(len: usize) -> Self {
+        let mut v = T::pool().lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default();
+        if v.len() < len {
+            v.resize(len, T::zero());
+        }
+        Self(v)
+    }
+}
+
+impl<T: Float> Drop for Pooled<T> {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = T::pool().lock()
+            && pool.len() < POOLED
+        {
+            pool.push(std::mem::take(&mut self.0));
+        }
+    }
 }
 
 /// The shape of a tiled convolution: input side, output side and tiles, per axis.
@@ -245,6 +288,22 @@ fn b_times<T: WithDType>([v0, v1, v2, v3, v4, v5]: [T; 6]) -> [T; 6] {
     ]
 }
 
+/// `G k`, the kernel transform, written out.
+#[inline(always)]
+fn g_times<T: WithDType>([k0, k1, k2]: [T; 3]) -> [T; 6] {
+    let (quarter, sixth) = (T::from_f64(1.0 / 4.0), T::from_f64(1.0 / 6.0));
+    let (twelfth, twenty_fourth) = (T::from_f64(1.0 / 12.0), T::from_f64(1.0 / 24.0));
+    let (outer, middle) = (twenty_fourth * k0 + sixth * k2, twelfth * k1);
+    [
+        quarter * k0,
+        T::zero() - sixth * (k0 + k1 + k2),
+        T::zero() - sixth * (k0 - k1 + k2),
+        outer + middle,
+        outer - middle,
+        k2,
+    ]
+}
+
 /// `R` rows of `block`, row `r` being `block[r·stride + range]`.
 fn rows_mut<T, const R: usize>(
     mut block: &mut [T],
@@ -278,8 +337,9 @@ fn interleave<T: WithDType>(phases: &[T], n: usize, row: &mut [T]) {
 }
 
 /// The stride-1 convolution of `x` `(N, C, H, W)` with the kernel whose transform is `u`
-/// `(36, O, C)`, padding `padding`, plus `bias` `(O)` if given: `(N, O, Ho, Wo)`.
-pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>) -> Result<Tensor> {
+/// `(36, O, C)`, padding `padding`, plus `bias` `(O)` if given, and then `max(0, ·)` if
+/// `relu`: `(N, O, Ho, Wo)`.
+pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>, relu: bool) -> Result<Tensor> {
     let (n, c, h, w) = x.dims4()?;
     let (e, o, c_u) = u.dims3()?;
     if e != E || c_u != c {
@@ -293,7 +353,13 @@ pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>) -> 
         Some(b) => Some(b.to_dtype(x.dtype())?),
         None => None,
     };
-    fn run<T: WithDType>(x: &Tensor, u: &Tensor, bias: Option<&Tensor>, tiling: Tiling) -> Result<Vec<T>> {
+    fn run<T: Float>(
+        x: &Tensor,
+        u: &Tensor,
+        bias: Option<&Tensor>,
+        relu: bool,
+        tiling: Tiling,
+    ) -> Result<Vec<T>> {
         let (n, c, h, w) = x.dims4()?;
         let o = u.dim(1)?;
         let bias: Vec<T> = match bias {
@@ -305,7 +371,7 @@ pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>) -> 
             with_slice(u, |u: &[T]| -> Result<()> {
                 let samples = x.chunks_exact(c * h * w).zip(out.chunks_exact_mut(o * tiling.ho * tiling.wo));
                 for (sample, y) in samples {
-                    forward_sample(sample, u, (c, o), &bias, tiling, y)?;
+                    forward_sample(sample, u, (c, o), (&bias, relu), tiling, y)?;
                 }
                 Ok(())
             })?
@@ -314,12 +380,12 @@ pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>) -> 
     }
     let out = match x.dtype() {
         DType::F32 => Tensor::from_vec(
-            run::<f32>(x, u, bias.as_ref(), tiling)?,
+            run::<f32>(x, u, bias.as_ref(), relu, tiling)?,
             (n, o, tiling.ho, tiling.wo),
             x.device(),
         )?,
         DType::F64 => Tensor::from_vec(
-            run::<f64>(x, u, bias.as_ref(), tiling)?,
+            run::<f64>(x, u, bias.as_ref(), relu, tiling)?,
             (n, o, tiling.ho, tiling.wo),
             x.device(),
         )?,
@@ -329,21 +395,21 @@ pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>) -> 
 }
 
 /// One sample of [`conv2d`]: `x` `(C, H, W)` into `y` `(O, Ho, Wo)`.
-fn forward_sample<T: WithDType>(
+fn forward_sample<T: Float>(
     x: &[T],
     u: &[T],
     (c, o): (usize, usize),
-    bias: &[T],
+    (bias, relu): (&[T], bool),
     t: Tiling,
     y: &mut [T],
 ) -> Result<()> {
     let band_rows = t.band_rows(c + o, std::mem::size_of::<T>());
-    let mut v = vec![T::zero(); c * E * band_rows * t.tiles_x];
-    let mut m = vec![T::zero(); o * E * band_rows * t.tiles_x];
+    let mut v = Pooled::<T>::take(c * E * band_rows * t.tiles_x);
+    let mut m = Pooled::<T>::take(o * E * band_rows * t.tiles_x);
     for ty0 in (0..t.tiles_y).step_by(band_rows) {
         let ty1 = (ty0 + band_rows).min(t.tiles_y);
         let tb = (ty1 - ty0) * t.tiles_x;
-        let (v, m) = (&mut v[..c * E * tb], &mut m[..o * E * tb]);
+        let (v, m) = (&mut v.0[..c * E * tb], &mut m.0[..o * E * tb]);
         // Input transform, by input channel: v[c, e, tile] = (Bᵀ d B)[e].
         let chunk = per_thread(c, 1);
         v.par_chunks_mut(chunk * E * tb).enumerate().for_each(|(i, v)| {
@@ -366,7 +432,7 @@ fn forward_sample<T: WithDType>(
                 }
                 let mut scratch = OutputScratch::new(t);
                 for (k, (m, y)) in m.chunks_exact(E * tb).zip(y.chunks_exact_mut(plane)).enumerate() {
-                    output_transform(m, bias[o0 + k], t, (ty0, ty1), &mut scratch, y);
+                    output_transform(m, (bias[o0 + k], relu), t, (ty0, ty1), &mut scratch, y);
                 }
                 Ok(())
             },
@@ -449,11 +515,11 @@ impl<T: WithDType> OutputScratch<T> {
     }
 }
 
-/// `y[4·ty + i, 4·tx + j] = (Aᵀ M A)[i, j] + bias` for the tiles of rows `ty0..ty1` of one
-/// output channel (`m` holds its `(36, tiles)` products).
+/// `y[4·ty + i, 4·tx + j] = (Aᵀ M A)[i, j] + bias` (then `max(0, ·)` if `relu`) for the
+/// tiles of rows `ty0..ty1` of one output channel (`m` holds its `(36, tiles)` products).
 fn output_transform<T: WithDType>(
     m: &[T],
-    bias: T,
+    (bias, relu): (T, bool),
     t: Tiling,
     (ty0, ty1): (usize, usize),
     s: &mut OutputScratch<T>,
@@ -475,8 +541,12 @@ fn output_transform<T: WithDType>(
             let ins = std::array::from_fn(|nu| &s.mixed[(i * ALPHA + nu) * tx..][..tx]);
             mix(at_times, ins, rows_mut(&mut s.phases, tx, 0..tx));
             interleave(&s.phases, tx, &mut s.row);
-            for (out, &v) in y[row * t.wo..(row + 1) * t.wo].iter_mut().zip(&s.row) {
-                *out = v + bias;
+            let out = y[row * t.wo..(row + 1) * t.wo].iter_mut().zip(&s.row);
+            if relu {
+                // `max` as PyTorch's ReLU: NaN stays NaN.
+                out.for_each(|(out, &v)| *out = if v + bias < T::zero() { T::zero() } else { v + bias });
+            } else {
+                out.for_each(|(out, &v)| *out = v + bias);
             }
         }
     }
@@ -495,7 +565,7 @@ pub fn conv2d_transposed(s: &Tensor, u: &Tensor, padding: usize, (h, w): (usize,
             s.dims()
         );
     }
-    fn run<T: WithDType>(s: &Tensor, u: &Tensor, c: usize, tiling: Tiling) -> Result<Vec<T>> {
+    fn run<T: Float>(s: &Tensor, u: &Tensor, c: usize, tiling: Tiling) -> Result<Vec<T>> {
         let (n, o, ho, wo) = s.dims4()?;
         let mut out = vec![T::zero(); n * c * tiling.h * tiling.w];
         with_slice(s, |s: &[T]| {
@@ -517,22 +587,16 @@ pub fn conv2d_transposed(s: &Tensor, u: &Tensor, padding: usize, (h, w): (usize,
 }
 
 /// One sample of [`conv2d_transposed`]: `s` `(O, Ho, Wo)` into `x` `(C, H, W)` (zeroed).
-fn adjoint_sample<T: WithDType>(
-    s: &[T],
-    u: &[T],
-    (c, o): (usize, usize),
-    t: Tiling,
-    x: &mut [T],
-) -> Result<()> {
+fn adjoint_sample<T: Float>(s: &[T], u: &[T], (c, o): (usize, usize), t: Tiling, x: &mut [T]) -> Result<()> {
     let band_rows = t.band_rows(c + o, std::mem::size_of::<T>());
-    let mut v = vec![T::zero(); o * E * band_rows * t.tiles_x];
-    let mut q = vec![T::zero(); c * E * band_rows * t.tiles_x];
+    let mut v = Pooled::<T>::take(o * E * band_rows * t.tiles_x);
+    let mut q = Pooled::<T>::take(c * E * band_rows * t.tiles_x);
     let plane_out = t.ho * t.wo;
     let plane_in = t.h * t.w;
     for ty0 in (0..t.tiles_y).step_by(band_rows) {
         let ty1 = (ty0 + band_rows).min(t.tiles_y);
         let tb = (ty1 - ty0) * t.tiles_x;
-        let (v, q) = (&mut v[..o * E * tb], &mut q[..c * E * tb]);
+        let (v, q) = (&mut v.0[..o * E * tb], &mut q.0[..c * E * tb]);
         // A s Aᵀ, by output channel.
         let chunk = per_thread(o, 1);
         v.par_chunks_mut(chunk * E * tb).enumerate().for_each(|(i, v)| {
@@ -700,6 +764,16 @@ mod tests {
         [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
     ];
 
+    /// `G` (α × 3): the kernel transform.
+    const G: [[f64; 3]; 6] = [
+        [1.0 / 4.0, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
+
     /// `Aᵀ` (m × α): the output transform.
     const AT: [[f64; 6]; 4] = [
         [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
@@ -756,7 +830,10 @@ mod tests {
             let weight = randn(&[o, c, 3, 3], DType::F64);
             let bias = randn(&[o], DType::F64);
             let u = transform_kernel(&weight).unwrap();
-            let ours = conv2d(&x, &u, p, Some(&bias)).unwrap();
+            let ours = conv2d(&x, &u, p, Some(&bias), false).unwrap();
+            let rectified = conv2d(&x, &u, p, Some(&bias), true).unwrap();
+            let e = rel_max(&rectified, &ours.relu().unwrap());
+            assert!(e == 0.0, "relu {e:e}");
             let direct = im2col::conv2d(&x, &weight, p)
                 .unwrap()
                 .broadcast_add(&bias.reshape((1, o, 1, 1)).unwrap())
@@ -783,7 +860,7 @@ mod tests {
             im2col::conv2d(&x.to_dtype(DType::F64).unwrap(), &weight.to_dtype(DType::F64).unwrap(), 1)
                 .unwrap();
         let direct = im2col::conv2d(&x, &weight, 1).unwrap();
-        let ours = conv2d(&x, &u, 1, None).unwrap();
+        let ours = conv2d(&x, &u, 1, None, false).unwrap();
         let (e_ours, e_direct) = (rel_max(&ours, &exact), rel_max(&direct, &exact));
         println!("float32 max error: Winograd {e_ours:.2e}, direct {e_direct:.2e}");
         assert!(e_ours < 2e-5, "{e_ours:e}");
@@ -802,6 +879,7 @@ mod tests {
             }
         }
         check(bt_times::<f64>, &BT);
+        check(g_times::<f64>, &G);
         check(at_times::<f64>, &AT);
         check(a_times::<f64>, &A);
         check(b_times::<f64>, &B);
@@ -812,9 +890,9 @@ mod tests {
         let x = randn(&[1, 16, 8, 8], DType::F32);
         assert!(transform_kernel(&randn(&[4, 16, 5, 5], DType::F32)).is_err());
         let u = transform_kernel(&randn(&[4, 16, 3, 3], DType::F32)).unwrap();
-        assert!(conv2d(&randn(&[1, 8, 8, 8], DType::F32), &u, 1, None).is_err(), "channels");
-        assert!(conv2d(&x, &u, 3, None).is_err(), "padding");
-        assert!(conv2d(&randn(&[1, 16, 1, 1], DType::F32), &u, 0, None).is_err(), "too small");
+        assert!(conv2d(&randn(&[1, 8, 8, 8], DType::F32), &u, 1, None, false).is_err(), "channels");
+        assert!(conv2d(&x, &u, 3, None, false).is_err(), "padding");
+        assert!(conv2d(&randn(&[1, 16, 1, 1], DType::F32), &u, 0, None, false).is_err(), "too small");
         assert!(conv2d_transposed(&randn(&[1, 4, 7, 8], DType::F32), &u, 1, (8, 8)).is_err(), "sizes");
         assert!(suits((3, 3), 64, 16) && !suits((3, 3), 3, 64) && !suits((5, 5), 64, 64));
     }

@@ -50,7 +50,11 @@ pub trait Rule: std::fmt::Debug + Send + Sync {
     fn forward(&self, layer: &dyn Affine, inputs: &[Tensor]) -> Result<Tensor>;
 
     /// The modified gradient at each of `inputs`, given the layer's output `z` and the
-    /// modified gradient `g` at that output (for the explicit engine).
+    /// modified gradient `g` at that output (for the explicit engine). Where a ReLU follows
+    /// the layer, the explicit engine passes `max(0, z)` for `z` (it runs the two as one):
+    /// the same wherever `g`, masked by that ReLU, is not zero. The tensors returned
+    /// must be new, not views of `inputs`, `z` or `g`: the engine writes over them (the ReLU
+    /// mask below the layer is applied in place).
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>>;
 }
 // ANCHOR_END: rule_trait

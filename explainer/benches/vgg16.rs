@@ -1,22 +1,25 @@
-//! Benchmark on full-size VGG-16 (random weights made in process, one 224×224 input, F32):
-//! medians of forward, Gradient×Input and LRP (explicit engine), peak memory, and, with
-//! `--python PATH` (or `XAI_PYTHON`), the same numbers from the sheet's PyTorch code
-//! (`explainer/bench/pytorch_reference.py`), run just before and just after ours, and the
-//! ratios against the faster of the two PyTorch runs.
+//! Benchmark on full-size VGG-16 (random weights made in process, a batch of 224×224 inputs,
+//! one by default, F32): medians of forward, Gradient×Input and LRP (explicit engine), images
+//! per second, peak memory, and, with `--python PATH` (or `XAI_PYTHON`), the same numbers
+//! from the sheet's PyTorch code (`explainer/bench/pytorch_reference.py`), run just before and
+//! just after ours, and the ratios against the faster of the two PyTorch runs.
 //!
 //! ```sh
-//! cargo bench -p explainer -- --runs 7 --python /work/torchvenv/bin/python
+//! cargo bench -p explainer --bench vgg16 -- --runs 7 --python /work/torchvenv/bin/python
+//! cargo bench -p explainer --bench vgg16 -- --runs 3 --batch 8 --python /work/torchvenv/bin/python
 //! ```
 //!
 //! Threads: candle and PyTorch both use `RAYON_NUM_THREADS` / the core count (passed on as
-//! `--threads`). Add `--autograd` to time the autograd LRP engine once (slow).
+//! `--threads`). Add `--autograd` to time the autograd LRP engine once (slow), and
+//! `--accuracy` to compare float32 Winograd (explicit engine) and float32 direct convolution
+//! (autograd engine) with float64 on the same network and input.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
-use explainer::{Attributor, Engine, GradientTimesInput, Lrp, Vgg, VggConfig};
+use explainer::{AllPass, Attributor, Engine, GradientTimesInput, Lrp, Vgg, VggConfig};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
 #[global_allocator]
@@ -29,13 +32,20 @@ const RUNS: usize = 5;
 
 struct Args {
     runs: usize,
+    batch: usize,
     python: Option<PathBuf>,
     autograd: bool,
+    accuracy: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut args =
-        Args { runs: RUNS, python: std::env::var_os("XAI_PYTHON").map(PathBuf::from), autograd: false };
+    let mut args = Args {
+        runs: RUNS,
+        batch: 1,
+        python: std::env::var_os("XAI_PYTHON").map(PathBuf::from),
+        autograd: false,
+        accuracy: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -45,9 +55,18 @@ fn args() -> anyhow::Result<Args> {
             "--python" => {
                 args.python = Some(it.next().ok_or_else(|| anyhow::anyhow!("--python needs a path"))?.into())
             }
+            "--batch" => {
+                args.batch = it.next().ok_or_else(|| anyhow::anyhow!("--batch needs a value"))?.parse()?;
+                anyhow::ensure!(args.batch > 0, "--batch must be at least 1");
+            }
             "--autograd" => args.autograd = true,
+            "--accuracy" => args.accuracy = true,
             "--bench" => {} // passed by `cargo bench`
-            other => anyhow::bail!("unknown argument {other}; use --runs N, --python PATH, --autograd"),
+            other => {
+                anyhow::bail!(
+                    "unknown argument {other}; use --runs N, --batch N, --python PATH, --autograd, --accuracy"
+                )
+            }
         }
     }
     Ok(args)
@@ -97,12 +116,17 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
 }
 
 /// Runs the PyTorch reference once and returns its JSON line.
-fn pytorch(python: &PathBuf, threads: usize, runs: usize) -> anyhow::Result<String> {
+fn pytorch(python: &PathBuf, threads: usize, runs: usize, batch: usize) -> anyhow::Result<String> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench").join("pytorch_reference.py");
-    println!("PyTorch: {} {} --threads {threads} --repeats {runs}", python.display(), script.display());
+    println!(
+        "PyTorch: {} {} --threads {threads} --repeats {runs} --batch {batch}",
+        python.display(),
+        script.display()
+    );
     let out = Command::new(python)
         .arg(&script)
         .args(["--threads", &threads.to_string(), "--repeats", &runs.to_string()])
+        .args(["--batch", &batch.to_string()])
         .output()?;
     if !out.status.success() {
         anyhow::bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr));
@@ -110,6 +134,36 @@ fn pytorch(python: &PathBuf, threads: usize, runs: usize) -> anyhow::Result<Stri
     let json = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     println!("  {json}");
     Ok(json)
+}
+
+/// Relative L2 distance `‖a − b‖ / ‖b‖`, in float64.
+fn rel_l2(a: &Tensor, b: &Tensor) -> anyhow::Result<f64> {
+    let (a, b) = (a.to_dtype(DType::F64)?, b.to_dtype(DType::F64)?);
+    let diff = a.sub(&b)?.sqr()?.sum_all()?.to_scalar::<f64>()?;
+    Ok((diff / b.sqr()?.sum_all()?.to_scalar::<f64>()?).sqrt())
+}
+
+/// Float32 LRP and Gradient×Input by the explicit engine (Winograd) and float32 LRP by the
+/// autograd engine (direct convolution), each against float64 (explicit engine; Winograd's
+/// float64 rounding is ~1e-15) on the same network (seed) and input.
+fn accuracy(vgg: &Vgg, x: &Tensor, class: usize) -> anyhow::Result<()> {
+    let vgg64 = Vgg::random(&VggConfig::vgg16(), SEED, x.device(), DType::F64)?;
+    let x64 = x.to_dtype(DType::F64)?;
+    let lrp64 = Lrp::default().attribute(&vgg64, &x64, class)?.relevance;
+    let gxi64 = GradientTimesInput.attribute(&vgg64, &x64, class)?.relevance;
+    drop(vgg64);
+    let lrp_winograd = Lrp::default().attribute(vgg, x, class)?.relevance;
+    let lrp_direct = Lrp::default().with_engine(Engine::Autograd).attribute(vgg, x, class)?.relevance;
+    let gxi = GradientTimesInput.attribute(vgg, x, class)?.relevance;
+    let gxi_direct =
+        Lrp::with_composite(AllPass).with_engine(Engine::Autograd).attribute(vgg, x, class)?.relevance;
+    println!("float32 against float64 (relative L2 of the relevance):");
+    println!("  lrp, Winograd (explicit engine)         {:.2e}", rel_l2(&lrp_winograd, &lrp64)?);
+    println!("  lrp, direct convolution (autograd)      {:.2e}", rel_l2(&lrp_direct, &lrp64)?);
+    println!("  lrp, Winograd against direct, float32   {:.2e}", rel_l2(&lrp_winograd, &lrp_direct)?);
+    println!("  gradient×input, Winograd                {:.2e}", rel_l2(&gxi, &gxi64)?);
+    println!("  gradient×input, direct (autograd)       {:.2e}", rel_l2(&gxi_direct, &gxi64)?);
+    Ok(())
 }
 
 /// The load average over the last minute, if the system says.
@@ -125,7 +179,7 @@ fn main() -> anyhow::Result<()> {
     // load from other processes on a shared machine does not flatter us.
     let mut references = Vec::new();
     if let Some(python) = &args.python {
-        references.push(pytorch(python, threads, runs)?);
+        references.push(pytorch(python, threads, runs, args.batch)?);
     }
 
     let device = Device::Cpu;
@@ -135,18 +189,20 @@ fn main() -> anyhow::Result<()> {
         "VGG-16, random weights (seed {SEED}), F32, {threads} threads; built in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let x = (Tensor::randn(0f32, 1.0, (1, 3, 224, 224), &device)?).clamp(-2.1f32, 2.6f32)?;
+    let batch = args.batch;
+    let x = (Tensor::randn(0f32, 1.0, (batch, 3, 224, 224), &device)?).clamp(-2.1f32, 2.6f32)?;
     let class = vgg.forward(&x)?.argmax(1)?.to_vec1::<u32>()?[0] as usize;
 
     let forward = median_seconds(runs, || Ok(vgg.forward(&x).map(drop)?))?;
     let gxi = median_seconds(runs, || Ok(GradientTimesInput.attribute(&vgg, &x, class).map(drop)?))?;
     let lrp = median_seconds(runs, || Ok(Lrp::default().attribute(&vgg, &x, class).map(drop)?))?;
     println!(
-        "ours, medians of {runs} runs (class {class}, load average {:.1}):",
+        "ours, batch {batch}, medians of {runs} runs (class {class}, load average {:.1}):",
         load_average().unwrap_or(f64::NAN)
     );
     for (name, (s, cpu)) in [("forward", forward), ("gradient_x_input", gxi), ("lrp", lrp)] {
-        println!("  {name:<18} {s:>8.3} s   (CPU {cpu:.3} s per run, all threads)");
+        let rate = batch as f64 / s;
+        println!("  {name:<18} {s:>8.3} s   {rate:>6.2} images/s   (CPU {cpu:.3} s per run, all threads)");
     }
     let ours = [("forward", forward.0), ("gradient_x_input", gxi.0), ("lrp", lrp.0)];
     let peak = peak_rss_mb();
@@ -163,18 +219,29 @@ fn main() -> anyhow::Result<()> {
             peak_rss_mb().unwrap_or(f64::NAN)
         );
     }
+    if args.accuracy {
+        accuracy(&vgg, &x, class)?;
+    }
     drop(vgg);
 
     if let Some(python) = &args.python {
-        references.push(pytorch(python, threads, runs)?);
-        println!("{:<18} {:>9} {:>9} {:>7}", "", "ours", "pytorch", "ratio");
+        references.push(pytorch(python, threads, runs, args.batch)?);
+        println!(
+            "batch {batch}{:<12} {:>9} {:>9} {:>7} {:>12} {:>12}",
+            "", "ours", "pytorch", "ratio", "ours img/s", "torch img/s"
+        );
         for (name, s) in ours {
             let best = references
                 .iter()
                 .filter_map(|json| json_number(json, &format!("{name}_s")))
                 .min_by(f64::total_cmp);
+            let rate = batch as f64 / s;
             match best {
-                Some(r) => println!("{name:<18} {s:>8.3}s {r:>8.3}s {:>6.2}×", s / r),
+                Some(r) => println!(
+                    "{name:<18} {s:>8.3}s {r:>8.3}s {:>6.2}× {rate:>12.2} {:>12.2}",
+                    s / r,
+                    batch as f64 / r
+                ),
                 None => println!("{name:<18} {s:>8.3}s (no {name}_s in the output)"),
             }
         }

@@ -3,10 +3,11 @@
 //! under LRP's rules), medians over several runs, and the totals per kind of layer.
 //!
 //! ```sh
-//! cargo bench -p explainer --bench vgg16_profile -- --runs 7
+//! cargo bench -p explainer --bench vgg16_profile -- --runs 7 [--batch 8]
 //! ```
 //!
-//! Same model, input and threads as the `vgg16` bench (random weights, one 224×224 input, F32).
+//! Same model, input and threads as the `vgg16` bench (random weights, 224×224 inputs, one by
+//! default, F32).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -22,17 +23,21 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Seed of the random weights (as the `vgg16` bench).
 const SEED: u64 = 16;
 
-fn runs() -> anyhow::Result<usize> {
-    let mut runs = 5;
+/// `(runs, batch)` from the command line.
+fn args() -> anyhow::Result<(usize, usize)> {
+    let (mut runs, mut batch) = (5, 1);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
-        match a.as_str() {
-            "--runs" => runs = it.next().ok_or_else(|| anyhow::anyhow!("--runs needs a value"))?.parse()?,
-            "--bench" => {} // passed by `cargo bench`
-            other => anyhow::bail!("unknown argument {other}; use --runs N"),
-        }
+        let target = match a.as_str() {
+            "--runs" => &mut runs,
+            "--batch" => &mut batch,
+            "--bench" => continue, // passed by `cargo bench`
+            other => anyhow::bail!("unknown argument {other}; use --runs N, --batch N"),
+        };
+        *target = it.next().ok_or_else(|| anyhow::anyhow!("{a} needs a value"))?.parse()?;
+        anyhow::ensure!(*target > 0, "{a} must be at least 1");
     }
-    Ok(runs.max(1))
+    Ok((runs, batch))
 }
 
 /// Median milliseconds of each step over `runs` profiles (after one warm-up), keyed by
@@ -59,10 +64,10 @@ fn median_steps(
 }
 
 fn main() -> anyhow::Result<()> {
-    let runs = runs()?;
+    let (runs, batch) = args()?;
     let device = Device::Cpu;
     let vgg = Vgg::random(&VggConfig::vgg16(), SEED, &device, DType::F32)?;
-    let x = (Tensor::randn(0f32, 1.0, (1, 3, 224, 224), &device)?).clamp(-2.1f32, 2.6f32)?;
+    let x = (Tensor::randn(0f32, 1.0, (batch, 3, 224, 224), &device)?).clamp(-2.1f32, 2.6f32)?;
     let class = vgg.forward(&x)?.argmax(1)?.to_vec1::<u32>()?[0] as usize;
     let threads = candle_core::utils::get_num_threads();
 
@@ -72,7 +77,7 @@ fn main() -> anyhow::Result<()> {
     let gxi = median_steps(runs, || Ok(profile(&vgg, &x, class, &gxi_rules)?))?;
     let lrp = median_steps(runs, || Ok(profile(&vgg, &x, class, &lrp_rules)?))?;
     println!(
-        "VGG-16 F32, 224×224, {threads} threads, medians of {runs} runs per step ({:.1} s in all)",
+        "VGG-16 F32, batch {batch} of 224×224, {threads} threads, medians of {runs} runs per step ({:.1} s in all)",
         t.elapsed().as_secs_f64()
     );
     println!(

@@ -9,8 +9,9 @@
 //!      `s = g · z/p`, `c = ρ(W)ᵀ s` (`R/p` in relevance terms, since `R = z·g`).
 //! 3. The relevance is `Σ_k input_k ⊙ c_k` over the first layer's inputs.
 //!
-//! Only input gradients are computed (autograd would also compute every weight gradient),
-//! and transposed convolutions run as `conv2d` with a flipped kernel.
+//! Only input gradients are computed (autograd would also compute every weight gradient), and
+//! the layers run their fast paths (Winograd convolutions and their adjoints, a convolution
+//! and its ReLU in one pass).
 //!
 //! [`profile`] runs the same pass and reports the wall time of every step.
 

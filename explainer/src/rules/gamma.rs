@@ -2,7 +2,7 @@
 
 use candle_core::{Result, Tensor};
 
-use super::{Rule, positive, reassign, scaled_ratio, single};
+use super::{Rule, positive, reassign, scaled_ratio_over, single};
 use crate::model::Affine;
 use crate::model::elementwise::zip_map;
 
@@ -53,7 +53,7 @@ impl Rule for Gamma {
         let key = format!("gamma {:e}", self.gamma);
         let w = layer.derived_weight(&key, &|w| self.modify_fused(w))?;
         let p = layer.apply(a, &w, Some(&self.modify_fused(layer.bias())?))?;
-        let s = scaled_ratio(g, z, &p)?;
+        let s = scaled_ratio_over(p, g, z)?;
         Ok(vec![layer.apply_transposed(&s, &w, a.shape())?])
     }
 }

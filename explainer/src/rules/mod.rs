@@ -76,6 +76,61 @@ pub fn scaled_ratio(g: &Tensor, z: &Tensor, p: &Tensor) -> Result<Tensor> {
     zip_map([g, z, p], scaled::<f32>, scaled::<f64>)
 }
 
+/// [`scaled_ratio`] written over `p`, which the caller made for this call and passes on: no
+/// new buffer, one parallel pass. A new tensor when `p` is not contiguous or shares storage
+/// with `g` or `z`.
+pub fn scaled_ratio_over(p: Tensor, g: &Tensor, z: &Tensor) -> Result<Tensor> {
+    let same = |t: &Tensor| t.shape() == p.shape() && t.dtype() == p.dtype() && t.is_contiguous();
+    // candle refuses (before writing) when an operand shares `p`'s storage.
+    if p.is_contiguous() && same(g) && same(z) && p.inplace_op3(g, z, &ScaledRatio).is_ok() {
+        return Ok(p);
+    }
+    scaled_ratio(g, z, &p)
+}
+
+/// `p ← g · z/p` (0 where `p = 0`), for [`scaled_ratio_over`].
+struct ScaledRatio;
+
+impl candle_core::InplaceOp3 for ScaledRatio {
+    fn name(&self) -> &'static str {
+        "scaled-ratio"
+    }
+
+    fn cpu_fwd(
+        &self,
+        p: &mut candle_core::CpuStorage,
+        p_layout: &candle_core::Layout,
+        g: &candle_core::CpuStorage,
+        g_layout: &candle_core::Layout,
+        z: &candle_core::CpuStorage,
+        z_layout: &candle_core::Layout,
+    ) -> Result<()> {
+        use candle_core::CpuStorage::{F32, F64};
+        let offsets = [p_layout, g_layout, z_layout].map(|l| l.contiguous_offsets());
+        let [Some((p0, p1)), Some((g0, g1)), Some((z0, z1))] = offsets else {
+            candle_core::bail!("scaled-ratio needs contiguous tensors")
+        };
+        match (p, g, z) {
+            (F32(p), F32(g), F32(z)) => over(&mut p[p0..p1], &g[g0..g1], &z[z0..z1]),
+            (F64(p), F64(g), F64(z)) => over(&mut p[p0..p1], &g[g0..g1], &z[z0..z1]),
+            _ => candle_core::bail!("scaled-ratio needs three f32 or three f64 tensors"),
+        }
+        Ok(())
+    }
+}
+
+/// `p[i] ← g[i] · z[i]/p[i]` (0 where `p[i] = 0`), in blocks over rayon's threads, with the
+/// arithmetic of [`scaled_ratio`].
+fn over<T: WithDType>(p: &mut [T], g: &[T], z: &[T]) {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 15;
+    p.par_chunks_mut(BLOCK).zip(g.par_chunks(BLOCK).zip(z.par_chunks(BLOCK))).for_each(|(p, (g, z))| {
+        for ((p, &g), &z) in p.iter_mut().zip(g).zip(z) {
+            *p = g * if *p == T::zero() { T::zero() } else { z / *p };
+        }
+    });
+}
+
 /// The sheet's reassignment `z ← p · [z/p]_cst`: the value of `z`, the gradient of `p`.
 pub fn reassign(z: &Tensor, p: &Tensor) -> Result<Tensor> {
     p.mul(&ratio(&z.detach(), &p.detach())?.detach())
@@ -114,6 +169,12 @@ mod tests {
         let g = Tensor::new(&[3f64, 5., 7., -1.], &Device::Cpu).unwrap();
         let fused = scaled_ratio(&g, &z, &p).unwrap().to_vec1::<f64>().unwrap();
         assert_eq!(fused, g.mul(&ratio(&z, &p).unwrap()).unwrap().to_vec1::<f64>().unwrap());
+        let over = scaled_ratio_over(p.copy().unwrap(), &g, &z).unwrap().to_vec1::<f64>().unwrap();
+        assert_eq!(over, fused);
+        // Sharing storage with an operand: computed into a new tensor, `p` left as it was.
+        let shared = scaled_ratio_over(p.clone(), &g, &p).unwrap();
+        assert_eq!(shared.to_vec1::<f64>().unwrap(), [3., 0., 0., -1.]);
+        assert_eq!(p.to_vec1::<f64>().unwrap(), [2., 0., 0., 1.5]);
     }
 
     /// The explicit LRP-γ and zB passes against their formulas written out as loops

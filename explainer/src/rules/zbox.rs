@@ -2,7 +2,7 @@
 
 use candle_core::{Result, Tensor};
 
-use super::{Rule, negative, positive, reassign, scaled_ratio};
+use super::{Rule, negative, positive, reassign, scaled_ratio_over};
 use crate::model::Affine;
 
 /// ImageNet mean per colour channel (RGB), as on the sheet.
@@ -96,18 +96,21 @@ impl Rule for ZBox {
         reassign(&z, &p)
     }
 
-    /// The three transposed passes `wᵀs`, `w⁺ᵀs`, `w⁻ᵀs` run as one, with the kernels stacked
-    /// along the input axis (one unfolding of `s` instead of three).
+    /// One convolution and one transposed pass: with the input stacked as `[X, L, H]` along
+    /// the channels and the kernel as `K = [w, −w⁺, −w⁻]`, the denominator is
+    /// `p = K ⋆ [X, L, H] = w⋆X − w⁺⋆L − w⁻⋆H` (the biases cancel), and `Kᵀs` holds the three
+    /// gradients `wᵀs`, `−w⁺ᵀs`, `−w⁻ᵀs` (one unfolding each instead of three). The layer's
+    /// output `z` is the one the engine recorded.
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
-        let (_, p) = self.outputs(layer, inputs)?;
-        let s = scaled_ratio(g, z, &p)?;
+        let [x, l, h] = inputs else { candle_core::bail!("zB takes [x, L, H], got {} inputs", inputs.len()) };
         let w = layer.weight();
-        let stacked = Tensor::cat(&[w, &positive(w)?, &negative(w)?], 1)?;
-        let mut dims = inputs[0].dims().to_vec();
-        let c = dims[1];
-        dims[1] *= 3;
-        let all = layer.apply_transposed(&s, &stacked, &dims.into())?;
-        Ok(vec![all.narrow(1, 0, c)?, all.narrow(1, c, c)?.neg()?, all.narrow(1, 2 * c, c)?.neg()?])
+        let kernel = Tensor::cat(&[w, &positive(w)?.neg()?, &negative(w)?.neg()?], 1)?;
+        let stacked = Tensor::cat(&[x, l, h], 1)?;
+        let p = layer.apply(&stacked, &kernel, None)?;
+        let s = scaled_ratio_over(p, g, z)?;
+        let c = x.dim(1)?;
+        let all = layer.apply_transposed(&s, &kernel, stacked.shape())?;
+        Ok(vec![all.narrow(1, 0, c)?, all.narrow(1, c, c)?, all.narrow(1, 2 * c, c)?])
     }
 }
 // ANCHOR_END: zbox_rule

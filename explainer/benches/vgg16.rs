@@ -72,10 +72,12 @@ fn args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// Median wall time in seconds of `runs` calls of `f`, after one warm-up call, and the mean
-/// CPU time (all threads) per call.
-fn median_seconds(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<(f64, f64)> {
+/// Median wall time in seconds of `runs` calls of `f`, after one warm-up call, the mean CPU
+/// time (all threads) per call, and the warm-up call's wall time.
+fn median_seconds(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<(f64, f64, f64)> {
+    let t = Instant::now();
     f()?;
+    let first = t.elapsed().as_secs_f64();
     let mut times = Vec::with_capacity(runs);
     let cpu = cpu_seconds();
     for _ in 0..runs {
@@ -85,7 +87,7 @@ fn median_seconds(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> any
     }
     let cpu = (cpu_seconds() - cpu) / runs as f64;
     times.sort_by(f64::total_cmp);
-    Ok((times[times.len() / 2], cpu))
+    Ok((times[times.len() / 2], cpu, first))
 }
 
 /// CPU time (user + system, all threads) of this process so far, from `/proc/self/stat`
@@ -191,7 +193,10 @@ fn main() -> anyhow::Result<()> {
     );
     let batch = args.batch;
     let x = (Tensor::randn(0f32, 1.0, (batch, 3, 224, 224), &device)?).clamp(-2.1f32, 2.6f32)?;
+    // The first pass makes the Winograd kernel transforms of the layers' weights (kept).
+    let t = Instant::now();
     let class = vgg.forward(&x)?.argmax(1)?.to_vec1::<u32>()?[0] as usize;
+    let first_forward = t.elapsed().as_secs_f64();
 
     let forward = median_seconds(runs, || Ok(vgg.forward(&x).map(drop)?))?;
     let gxi = median_seconds(runs, || Ok(GradientTimesInput.attribute(&vgg, &x, class).map(drop)?))?;
@@ -200,10 +205,14 @@ fn main() -> anyhow::Result<()> {
         "ours, batch {batch}, medians of {runs} runs (class {class}, load average {:.1}):",
         load_average().unwrap_or(f64::NAN)
     );
-    for (name, (s, cpu)) in [("forward", forward), ("gradient_x_input", gxi), ("lrp", lrp)] {
+    for (name, (s, cpu, _)) in [("forward", forward), ("gradient_x_input", gxi), ("lrp", lrp)] {
         let rate = batch as f64 / s;
         println!("  {name:<18} {s:>8.3} s   {rate:>6.2} images/s   (CPU {cpu:.3} s per run, all threads)");
     }
+    println!(
+        "  first calls (kernel transforms made and kept): forward {first_forward:.3} s, LRP {:.3} s (γ's)",
+        lrp.2
+    );
     let ours = [("forward", forward.0), ("gradient_x_input", gxi.0), ("lrp", lrp.0)];
     let peak = peak_rss_mb();
     match peak {

@@ -181,11 +181,11 @@ impl Tiling {
         Ok(Self { h, w, ho, wo, padding, tiles_y: ho.div_ceil(M), tiles_x: wo.div_ceil(M) })
     }
 
-    /// Tile rows per band, for `channels` transformed values per tile position: about
-    /// [`BAND_BYTES`] of transformed tiles, but at least [`BAND_TILES`] tiles.
-    fn band_rows(&self, channels: usize, value_bytes: usize) -> usize {
+    /// Tile rows per band, for `channels` transformed values per tile position and `samples`
+    /// samples: about [`BAND_BYTES`] of transformed tiles, but at least [`BAND_TILES`] tiles.
+    fn band_rows(&self, channels: usize, value_bytes: usize, samples: usize) -> usize {
         let per_row = (E * channels * self.tiles_x * value_bytes).max(1);
-        (BAND_BYTES / per_row).max(BAND_TILES.div_ceil(self.tiles_x)).clamp(1, self.tiles_y)
+        (BAND_BYTES / per_row).max(BAND_TILES.div_ceil(self.tiles_x)).clamp(1, samples * self.tiles_y)
     }
 }
 
@@ -360,7 +360,7 @@ pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>, rel
         relu: bool,
         tiling: Tiling,
     ) -> Result<Vec<T>> {
-        let (n, c, h, w) = x.dims4()?;
+        let (n, c, _, _) = x.dims4()?;
         let o = u.dim(1)?;
         let bias: Vec<T> = match bias {
             Some(b) => with_slice(b, |b: &[T]| b.to_vec())?,
@@ -369,11 +369,7 @@ pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>, rel
         let mut out = vec![T::zero(); n * o * tiling.ho * tiling.wo];
         with_slice(x, |x: &[T]| {
             with_slice(u, |u: &[T]| -> Result<()> {
-                let samples = x.chunks_exact(c * h * w).zip(out.chunks_exact_mut(o * tiling.ho * tiling.wo));
-                for (sample, y) in samples {
-                    forward_sample(sample, u, (c, o), (&bias, relu), tiling, y)?;
-                }
-                Ok(())
+                forward_batch(x, u, (n, c, o), (&bias, relu), tiling, &mut out)
             })?
         })??;
         Ok(out)
@@ -394,36 +390,86 @@ pub fn conv2d(x: &Tensor, u: &Tensor, padding: usize, bias: Option<&Tensor>, rel
     Ok(out)
 }
 
-/// One sample of [`conv2d`]: `x` `(C, H, W)` into `y` `(O, Ho, Wo)`.
-fn forward_sample<T: Float>(
+/// A run of tile rows of one sample inside a band: the sample, its tile rows `ty0..ty1`, and
+/// where its tiles start among the band's.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    sample: usize,
+    rows: (usize, usize),
+    base: usize,
+}
+
+/// The band of global tile rows `g0..g1` (the samples' tile rows one after the other) as one
+/// segment per sample it touches.
+fn segments(t: Tiling, (g0, g1): (usize, usize)) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut g = g0;
+    while g < g1 {
+        let (sample, ty0) = (g / t.tiles_y, g % t.tiles_y);
+        let ty1 = (t.tiles_y).min(ty0 + (g1 - g));
+        out.push(Segment { sample, rows: (ty0, ty1), base: (g - g0) * t.tiles_x });
+        g += ty1 - ty0;
+    }
+    out
+}
+
+/// For each chunk of `chunk` channels, the planes of those channels in every sample the band
+/// touches: `planes` is `(N, channels, plane)`, the result `[chunk][sample in band]`.
+fn planes_by_chunk<'a, T>(
+    planes: &'a mut [T],
+    (channels, plane): (usize, usize),
+    chunk: usize,
+    samples: std::ops::RangeInclusive<usize>,
+) -> Vec<Vec<&'a mut [T]>> {
+    let mut by_chunk: Vec<Vec<&mut [T]>> = (0..channels.div_ceil(chunk)).map(|_| Vec::new()).collect();
+    let first = *samples.start();
+    for sample in planes.chunks_exact_mut(channels * plane).skip(first).take(samples.count()) {
+        for (group, part) in by_chunk.iter_mut().zip(sample.chunks_mut(chunk * plane)) {
+            group.push(part);
+        }
+    }
+    by_chunk
+}
+
+/// [`conv2d`] on slices: `x` `(N, C, H, W)` into `y` `(N, O, Ho, Wo)`. A band of tile rows
+/// may span several samples, so that small layers (VGG-16's 14×14 has 16 tiles per sample)
+/// still make products of [`BAND_TILES`] tiles and read the kernel transform once per band.
+fn forward_batch<T: Float>(
     x: &[T],
     u: &[T],
-    (c, o): (usize, usize),
+    (n, c, o): (usize, usize, usize),
     (bias, relu): (&[T], bool),
     t: Tiling,
     y: &mut [T],
 ) -> Result<()> {
-    let band_rows = t.band_rows(c + o, std::mem::size_of::<T>());
+    let band_rows = t.band_rows(c + o, std::mem::size_of::<T>(), n);
     let mut v = Pooled::<T>::take(c * E * band_rows * t.tiles_x);
     let mut m = Pooled::<T>::take(o * E * band_rows * t.tiles_x);
-    for ty0 in (0..t.tiles_y).step_by(band_rows) {
-        let ty1 = (ty0 + band_rows).min(t.tiles_y);
-        let tb = (ty1 - ty0) * t.tiles_x;
+    let (plane_in, plane_out) = (t.h * t.w, t.ho * t.wo);
+    for g0 in (0..n * t.tiles_y).step_by(band_rows) {
+        let g1 = (g0 + band_rows).min(n * t.tiles_y);
+        let tb = (g1 - g0) * t.tiles_x;
+        let segments = segments(t, (g0, g1));
         let (v, m) = (&mut v.0[..c * E * tb], &mut m.0[..o * E * tb]);
         // Input transform, by input channel: v[c, e, tile] = (Bᵀ d B)[e].
         let chunk = per_thread(c, 1);
         v.par_chunks_mut(chunk * E * tb).enumerate().for_each(|(i, v)| {
-            let mut scratch = InputScratch::new(t, ty1 - ty0);
+            let mut scratch = InputScratch::new(t, band_rows);
             for (k, v) in v.chunks_exact_mut(E * tb).enumerate() {
                 let ci = i * chunk + k;
-                input_transform(&x[ci * t.h * t.w..(ci + 1) * t.h * t.w], t, (ty0, ty1), &mut scratch, v);
+                for seg in &segments {
+                    let plane = &x[(seg.sample * c + ci) * plane_in..][..plane_in];
+                    input_transform(plane, t, *seg, tb, &mut scratch, v);
+                }
             }
         });
         // Products and output transform, by output channel.
         let chunk = per_thread(o, 16);
-        let plane = t.ho * t.wo;
-        m.par_chunks_mut(chunk * E * tb).zip(y.par_chunks_mut(chunk * plane)).enumerate().try_for_each(
-            |(i, (m, y))| -> Result<()> {
+        let first = segments.first().map_or(0, |s| s.sample);
+        let last = segments.last().map_or(0, |s| s.sample);
+        let outputs = planes_by_chunk(y, (o, plane_out), chunk, first..=last);
+        m.par_chunks_mut(chunk * E * tb).zip(outputs).enumerate().try_for_each(
+            |(i, (m, mut outputs))| -> Result<()> {
                 let (o0, rows) = (i * chunk, m.len() / (E * tb));
                 for e in 0..E {
                     let lhs = MatRef::new(&u[(e * o + o0) * c..], (rows, c), (c, 1))?;
@@ -431,8 +477,11 @@ fn forward_sample<T: Float>(
                     matmul(&mut m[e * tb..], E * tb, lhs, rhs, false)?;
                 }
                 let mut scratch = OutputScratch::new(t);
-                for (k, (m, y)) in m.chunks_exact(E * tb).zip(y.chunks_exact_mut(plane)).enumerate() {
-                    output_transform(m, (bias[o0 + k], relu), t, (ty0, ty1), &mut scratch, y);
+                for (k, m) in m.chunks_exact(E * tb).enumerate() {
+                    for seg in &segments {
+                        let y = &mut outputs[seg.sample - first][k * plane_out..(k + 1) * plane_out];
+                        output_transform(m, (bias[o0 + k], relu), t, *seg, tb, &mut scratch, y);
+                    }
                 }
                 Ok(())
             },
@@ -462,18 +511,19 @@ impl<T: WithDType> InputScratch<T> {
     }
 }
 
-/// `v[e, tile] = (Bᵀ d B)[e]` for the tiles of rows `ty0..ty1` of one input channel: `Bᵀ`
+/// `v[e, tile] = (Bᵀ d B)[e]` for the tiles of one segment of one input channel (`v` holds
+/// the band's `tb` tiles per entry): `Bᵀ`
 /// applied down the columns on whole rows split by `x mod 4`, then `B` along the rows, where
 /// the 6 values of tile `tx` are `phases[j mod 4][tx + j/4]`.
 fn input_transform<T: WithDType>(
     plane: &[T],
     t: Tiling,
-    (ty0, ty1): (usize, usize),
+    Segment { rows: (ty0, ty1), base, .. }: Segment,
+    tb: usize,
     s: &mut InputScratch<T>,
     v: &mut [T],
 ) {
     let (tx, tp, p) = (t.tiles_x, t.tiles_x + 1, t.padding);
-    let tb = (ty1 - ty0) * tx;
     for r in 0..M * (ty1 - ty0) + ALPHA - M {
         s.row.fill(T::zero());
         if let Some(y) = (M * ty0 + r).checked_sub(p).filter(|&y| y < t.h) {
@@ -487,7 +537,7 @@ fn input_transform<T: WithDType>(
             let ins = std::array::from_fn(|i| &s.phases[((r0 + i) * M + phase) * tp..][..tp]);
             mix(bt_times, ins, rows_mut(&mut s.mixed[phase * tp..], M * tp, 0..tp));
         }
-        let at = (ty - ty0) * tx;
+        let at = base + (ty - ty0) * tx;
         for k in 0..ALPHA {
             let mixed = &s.mixed[k * M * tp..(k + 1) * M * tp];
             let ins = std::array::from_fn(|j| &mixed[(j % M) * tp + j / M..][..tx]);
@@ -516,19 +566,19 @@ impl<T: WithDType> OutputScratch<T> {
 }
 
 /// `y[4·ty + i, 4·tx + j] = (Aᵀ M A)[i, j] + bias` (then `max(0, ·)` if `relu`) for the
-/// tiles of rows `ty0..ty1` of one output channel (`m` holds its `(36, tiles)` products).
+/// tiles of one segment of one output channel (`m` holds its `(36, tb)` products for the band).
 fn output_transform<T: WithDType>(
     m: &[T],
     (bias, relu): (T, bool),
     t: Tiling,
-    (ty0, ty1): (usize, usize),
+    Segment { rows: (ty0, ty1), base: first, .. }: Segment,
+    tb: usize,
     s: &mut OutputScratch<T>,
     y: &mut [T],
 ) {
     let tx = t.tiles_x;
-    let tb = (ty1 - ty0) * tx;
     for ty in ty0..ty1 {
-        let base = (ty - ty0) * tx;
+        let base = first + (ty - ty0) * tx;
         for nu in 0..ALPHA {
             let ins = std::array::from_fn(|xi| &m[(xi * ALPHA + nu) * tb + base..][..tx]);
             mix(at_times, ins, rows_mut(&mut s.mixed[nu * tx..], ALPHA * tx, 0..tx));
@@ -566,16 +616,10 @@ pub fn conv2d_transposed(s: &Tensor, u: &Tensor, padding: usize, (h, w): (usize,
         );
     }
     fn run<T: Float>(s: &Tensor, u: &Tensor, c: usize, tiling: Tiling) -> Result<Vec<T>> {
-        let (n, o, ho, wo) = s.dims4()?;
+        let (n, o, _, _) = s.dims4()?;
         let mut out = vec![T::zero(); n * c * tiling.h * tiling.w];
         with_slice(s, |s: &[T]| {
-            with_slice(u, |u: &[T]| -> Result<()> {
-                let samples = s.chunks_exact(o * ho * wo).zip(out.chunks_exact_mut(c * tiling.h * tiling.w));
-                for (sample, x) in samples {
-                    adjoint_sample(sample, u, (c, o), tiling, x)?;
-                }
-                Ok(())
-            })?
+            with_slice(u, |u: &[T]| -> Result<()> { adjoint_batch(s, u, (n, c, o), tiling, &mut out) })?
         })??;
         Ok(out)
     }
@@ -586,16 +630,23 @@ pub fn conv2d_transposed(s: &Tensor, u: &Tensor, padding: usize, (h, w): (usize,
     }
 }
 
-/// One sample of [`conv2d_transposed`]: `s` `(O, Ho, Wo)` into `x` `(C, H, W)` (zeroed).
-fn adjoint_sample<T: Float>(s: &[T], u: &[T], (c, o): (usize, usize), t: Tiling, x: &mut [T]) -> Result<()> {
-    let band_rows = t.band_rows(c + o, std::mem::size_of::<T>());
+/// [`conv2d_transposed`] on slices: `s` `(N, O, Ho, Wo)` into `x` `(N, C, H, W)` (zeroed),
+/// in bands of tile rows that may span samples, as [`forward_batch`].
+fn adjoint_batch<T: Float>(
+    s: &[T],
+    u: &[T],
+    (n, c, o): (usize, usize, usize),
+    t: Tiling,
+    x: &mut [T],
+) -> Result<()> {
+    let band_rows = t.band_rows(c + o, std::mem::size_of::<T>(), n);
     let mut v = Pooled::<T>::take(o * E * band_rows * t.tiles_x);
     let mut q = Pooled::<T>::take(c * E * band_rows * t.tiles_x);
-    let plane_out = t.ho * t.wo;
-    let plane_in = t.h * t.w;
-    for ty0 in (0..t.tiles_y).step_by(band_rows) {
-        let ty1 = (ty0 + band_rows).min(t.tiles_y);
-        let tb = (ty1 - ty0) * t.tiles_x;
+    let (plane_out, plane_in) = (t.ho * t.wo, t.h * t.w);
+    for g0 in (0..n * t.tiles_y).step_by(band_rows) {
+        let g1 = (g0 + band_rows).min(n * t.tiles_y);
+        let tb = (g1 - g0) * t.tiles_x;
+        let segments = segments(t, (g0, g1));
         let (v, q) = (&mut v.0[..o * E * tb], &mut q.0[..c * E * tb]);
         // A s Aᵀ, by output channel.
         let chunk = per_thread(o, 1);
@@ -603,19 +654,19 @@ fn adjoint_sample<T: Float>(s: &[T], u: &[T], (c, o): (usize, usize), t: Tiling,
             let mut scratch = AdjointInputScratch::new(t);
             for (k, v) in v.chunks_exact_mut(E * tb).enumerate() {
                 let oi = i * chunk + k;
-                adjoint_input_transform(
-                    &s[oi * plane_out..(oi + 1) * plane_out],
-                    t,
-                    (ty0, ty1),
-                    &mut scratch,
-                    v,
-                );
+                for seg in &segments {
+                    let plane = &s[(seg.sample * o + oi) * plane_out..][..plane_out];
+                    adjoint_input_transform(plane, t, *seg, tb, &mut scratch, v);
+                }
             }
         });
         // Uᵀ products and B · Bᵀ, added into the input, by input channel.
         let chunk = per_thread(c, 16);
-        q.par_chunks_mut(chunk * E * tb).zip(x.par_chunks_mut(chunk * plane_in)).enumerate().try_for_each(
-            |(i, (q, x))| -> Result<()> {
+        let first = segments.first().map_or(0, |s| s.sample);
+        let last = segments.last().map_or(0, |s| s.sample);
+        let inputs = planes_by_chunk(x, (c, plane_in), chunk, first..=last);
+        q.par_chunks_mut(chunk * E * tb).zip(inputs).enumerate().try_for_each(
+            |(i, (q, mut inputs))| -> Result<()> {
                 let (c0, rows) = (i * chunk, q.len() / (E * tb));
                 for e in 0..E {
                     // U_eᵀ restricted to rows c0..: entry (c, o) at e·O·C + o·C + c.
@@ -624,8 +675,11 @@ fn adjoint_sample<T: Float>(s: &[T], u: &[T], (c, o): (usize, usize), t: Tiling,
                     matmul(&mut q[e * tb..], E * tb, lhs, rhs, false)?;
                 }
                 let mut scratch = AdjointOutputScratch::new(t);
-                for (q, x) in q.chunks_exact(E * tb).zip(x.chunks_exact_mut(plane_in)) {
-                    adjoint_output_transform(q, t, (ty0, ty1), &mut scratch, x);
+                for (k, q) in q.chunks_exact(E * tb).enumerate() {
+                    for seg in &segments {
+                        let x = &mut inputs[seg.sample - first][k * plane_in..(k + 1) * plane_in];
+                        adjoint_output_transform(q, t, *seg, tb, &mut scratch, x);
+                    }
                 }
                 Ok(())
             },
@@ -654,16 +708,16 @@ impl<T: WithDType> AdjointInputScratch<T> {
     }
 }
 
-/// `v[e, tile] = (A s Aᵀ)[e]` for the 4×4 tiles of `s` (one output channel) in rows `ty0..ty1`.
+/// `v[e, tile] = (A s Aᵀ)[e]` for the 4×4 tiles of one segment of `s` (one output channel).
 fn adjoint_input_transform<T: WithDType>(
     plane: &[T],
     t: Tiling,
-    (ty0, ty1): (usize, usize),
+    Segment { rows: (ty0, ty1), base, .. }: Segment,
+    tb: usize,
     s: &mut AdjointInputScratch<T>,
     v: &mut [T],
 ) {
     let tx = t.tiles_x;
-    let tb = (ty1 - ty0) * tx;
     for ty in ty0..ty1 {
         for i in 0..M {
             let y = M * ty + i;
@@ -677,7 +731,7 @@ fn adjoint_input_transform<T: WithDType>(
             let ins = std::array::from_fn(|i| &s.phases[(i * M + phase) * tx..][..tx]);
             mix(a_times, ins, rows_mut(&mut s.mixed[phase * tx..], M * tx, 0..tx));
         }
-        let at = (ty - ty0) * tx;
+        let at = base + (ty - ty0) * tx;
         for k in 0..ALPHA {
             let ins = std::array::from_fn(|j| &s.mixed[(k * M + j) * tx..][..tx]);
             mix(a_times, ins, rows_mut(&mut v[k * ALPHA * tb..], tb, at..at + tx));
@@ -708,20 +762,20 @@ impl<T: WithDType> AdjointOutputScratch<T> {
     }
 }
 
-/// Adds `B Q Bᵀ` of every tile in rows `ty0..ty1` into the input plane `x` (one input
-/// channel, `q` its `(36, tiles)` products): tile `(ty, tx)` covers padded rows `4·ty..4·ty+6`
+/// Adds `B Q Bᵀ` of every tile of one segment into the input plane `x` (one input channel,
+/// `q` its `(36, tb)` products for the band): tile `(ty, tx)` covers padded rows `4·ty..4·ty+6`
 /// and columns `4·tx..4·tx+6`; the padding is dropped.
 fn adjoint_output_transform<T: WithDType>(
     q: &[T],
     t: Tiling,
-    (ty0, ty1): (usize, usize),
+    Segment { rows: (ty0, ty1), base: first, .. }: Segment,
+    tb: usize,
     s: &mut AdjointOutputScratch<T>,
     x: &mut [T],
 ) {
     let (tx, tp, p) = (t.tiles_x, t.tiles_x + 1, t.padding);
-    let tb = (ty1 - ty0) * tx;
     for ty in ty0..ty1 {
-        let base = (ty - ty0) * tx;
+        let base = first + (ty - ty0) * tx;
         for nu in 0..ALPHA {
             let ins = std::array::from_fn(|xi| &q[(xi * ALPHA + nu) * tb + base..][..tx]);
             mix(b_times, ins, rows_mut(&mut s.mixed[nu * tx..], ALPHA * tx, 0..tx));
@@ -824,6 +878,7 @@ mod tests {
             (1, 16, 33, 13, 11, 0),
             (1, 20, 16, 6, 10, 2),
             (1, 64, 96, 56, 48, 1), // several bands
+            (3, 32, 32, 8, 80, 1),  // bands of 5 tile rows across samples of 2
         ];
         for (n, c, o, h, w, p) in cases {
             let x = randn(&[n, c, h, w], DType::F64);

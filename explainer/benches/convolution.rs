@@ -72,7 +72,9 @@ fn main() -> anyhow::Result<()> {
         let weight = (Tensor::randn(0f32, 1.0, (o, c, 3, 3), &d)? * (2.0 / (9.0 * c as f64)).sqrt())?;
         let s = Tensor::randn(0f32, 1.0, (1, o, side, side), &d)?;
         let layer = Conv2d::new(weight.clone(), Tensor::zeros(o, DType::F32, &d)?, 1);
+        let t = Instant::now();
         let u = winograd::transform_kernel(&weight)?;
+        let transform_ms = t.elapsed().as_secs_f64() * 1e3;
         let input = Shape::from((1, c, side, side));
 
         let direct = median_ms(runs, || Ok(im2col::conv2d(&x, &weight, 1).map(drop)?))?;
@@ -89,7 +91,7 @@ fn main() -> anyhow::Result<()> {
             .apply_transposed(&s.to_dtype(DType::F64)?, &weight.to_dtype(DType::F64)?, &input)?;
         let e_t = rel_max(&layer.apply_transposed(&s, layer.weight(), &input)?, &exact_t)?;
         println!(
-            "{:>14} {direct:>9.2} {fast:>9.2} {t_direct:>9.2} {t_fast:>9.2} {e_direct:>10.1e} {e_fast:>10.1e}   (layer's transposed pass: {e_t:.1e})",
+            "{:>14} {direct:>9.2} {fast:>9.2} {t_direct:>9.2} {t_fast:>9.2} {e_direct:>10.1e} {e_fast:>10.1e}   (layer's transposed pass: {e_t:.1e}; kernel transform, once: {transform_ms:.1} ms)",
             format!("{c}→{o} @ {side}")
         );
     }

@@ -2,7 +2,7 @@
 
 pub mod config;
 pub mod elementwise;
-mod gemm;
+pub(crate) mod gemm;
 pub mod im2col;
 pub mod layer;
 pub mod legacy_pth;

@@ -2,15 +2,68 @@
 //! `Uᵀ`, and `B Q Bᵀ` added into the input where tiles overlap.
 
 use candle_core::{Result, WithDType};
-use rayon::prelude::*;
 
-use super::pool::{Float, Pooled};
+use super::bands::{TiledPass, run_bands};
+use super::pool::Float;
 use super::rows::{a_times, b_times, deinterleave, interleave, mix, rows_mut};
-use super::{ALPHA, E, M, Segment, Tiling, per_thread, planes_by_chunk, segments};
-use crate::model::gemm::{MatRef, matmul};
+use super::{ALPHA, M, Segment, Tiling};
+use crate::model::gemm::MatRef;
 
-/// [`conv2d_transposed`] on slices: `s` `(N, O, Ho, Wo)` into `x` `(N, C, H, W)` (zeroed),
-/// in bands of tile rows that may span samples, as [`forward_batch`].
+/// The transposed convolution as a [`TiledPass`]: `s` `(N, O, Ho, Wo)`, `u` `(36, O, C)`,
+/// added into an input `(N, C, H, W)`.
+struct Adjoint<'a, T> {
+    s: &'a [T],
+    u: &'a [T],
+    channels: (usize, usize),
+    t: Tiling,
+}
+
+impl<T: Float> TiledPass<T> for Adjoint<'_, T> {
+    type InputScratch = AdjointInputScratch<T>;
+    type OutputScratch = AdjointOutputScratch<T>;
+
+    fn input_scratch(&self, _band_rows: usize) -> AdjointInputScratch<T> {
+        AdjointInputScratch::new(self.t)
+    }
+
+    fn output_scratch(&self) -> AdjointOutputScratch<T> {
+        AdjointOutputScratch::new(self.t)
+    }
+
+    /// `v[e, tile] = (A s Aᵀ)[e]`.
+    fn transform_input(
+        &self,
+        scratch: &mut AdjointInputScratch<T>,
+        channel: usize,
+        seg: Segment,
+        tb: usize,
+        v: &mut [T],
+    ) {
+        let plane = self.t.ho * self.t.wo;
+        let s = &self.s[(seg.sample * self.channels.1 + channel) * plane..][..plane];
+        adjoint_input_transform(s, self.t, seg, tb, scratch, v);
+    }
+
+    /// Rows `first..` of `U_eᵀ` (`C × O`): entry `(c, o)` at `e·O·C + o·C + c`.
+    fn kernel(&self, e: usize, first: usize, rows: usize) -> Result<MatRef<'_, T>> {
+        let (c, o) = self.channels;
+        MatRef::new(&self.u[e * o * c + first..], (rows, o), (1, c))
+    }
+
+    fn transform_output(
+        &self,
+        scratch: &mut AdjointOutputScratch<T>,
+        _channel: usize,
+        q: &[T],
+        seg: Segment,
+        tb: usize,
+        plane: &mut [T],
+    ) {
+        adjoint_output_transform(q, self.t, seg, tb, scratch, plane);
+    }
+}
+
+/// [`super::conv2d_transposed`] on slices: `s` `(N, O, Ho, Wo)` added into `x` `(N, C, H, W)`.
 pub(super) fn adjoint_batch<T: Float>(
     s: &[T],
     u: &[T],
@@ -18,53 +71,7 @@ pub(super) fn adjoint_batch<T: Float>(
     t: Tiling,
     x: &mut [T],
 ) -> Result<()> {
-    let band_rows = t.band_rows(c + o, std::mem::size_of::<T>(), n);
-    let mut v = Pooled::<T>::take(o * E * band_rows * t.tiles_x);
-    let mut q = Pooled::<T>::take(c * E * band_rows * t.tiles_x);
-    let (plane_out, plane_in) = (t.ho * t.wo, t.h * t.w);
-    for g0 in (0..n * t.tiles_y).step_by(band_rows) {
-        let g1 = (g0 + band_rows).min(n * t.tiles_y);
-        let tb = (g1 - g0) * t.tiles_x;
-        let segments = segments(t, (g0, g1));
-        let (v, q) = (&mut v.0[..o * E * tb], &mut q.0[..c * E * tb]);
-        // A s Aᵀ, by output channel.
-        let chunk = per_thread(o, 1);
-        v.par_chunks_mut(chunk * E * tb).enumerate().for_each(|(i, v)| {
-            let mut scratch = AdjointInputScratch::new(t);
-            for (k, v) in v.chunks_exact_mut(E * tb).enumerate() {
-                let oi = i * chunk + k;
-                for seg in &segments {
-                    let plane = &s[(seg.sample * o + oi) * plane_out..][..plane_out];
-                    adjoint_input_transform(plane, t, *seg, tb, &mut scratch, v);
-                }
-            }
-        });
-        // Uᵀ products and B · Bᵀ, added into the input, by input channel.
-        let chunk = per_thread(c, 16);
-        let first = segments.first().map_or(0, |s| s.sample);
-        let last = segments.last().map_or(0, |s| s.sample);
-        let inputs = planes_by_chunk(x, (c, plane_in), chunk, first..=last);
-        q.par_chunks_mut(chunk * E * tb).zip(inputs).enumerate().try_for_each(
-            |(i, (q, mut inputs))| -> Result<()> {
-                let (c0, rows) = (i * chunk, q.len() / (E * tb));
-                for e in 0..E {
-                    // U_eᵀ restricted to rows c0..: entry (c, o) at e·O·C + o·C + c.
-                    let lhs = MatRef::new(&u[e * o * c + c0..], (rows, o), (1, c))?;
-                    let rhs = MatRef::new(&v[e * tb..], (o, tb), (E * tb, 1))?;
-                    matmul(&mut q[e * tb..], E * tb, lhs, rhs, false)?;
-                }
-                let mut scratch = AdjointOutputScratch::new(t);
-                for (k, q) in q.chunks_exact(E * tb).enumerate() {
-                    for seg in &segments {
-                        let x = &mut inputs[seg.sample - first][k * plane_in..(k + 1) * plane_in];
-                        adjoint_output_transform(q, t, *seg, tb, &mut scratch, x);
-                    }
-                }
-                Ok(())
-            },
-        )?;
-    }
-    Ok(())
+    run_bands(&Adjoint { s, u, channels: (c, o), t }, (n, o, c), t, (x, t.h * t.w))
 }
 
 /// Per-thread buffers of the adjoint's input transform.

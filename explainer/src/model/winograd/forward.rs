@@ -1,16 +1,63 @@
 //! The convolution: input transform, products, output transform, band by band.
 
 use candle_core::{Result, WithDType};
-use rayon::prelude::*;
 
-use super::pool::{Float, Pooled};
+use super::bands::{TiledPass, run_bands};
+use super::pool::Float;
 use super::rows::{at_times, bt_times, deinterleave, interleave, mix, rows_mut};
-use super::{ALPHA, E, M, Segment, Tiling, per_thread, planes_by_chunk, segments};
-use crate::model::gemm::{MatRef, matmul};
+use super::{ALPHA, M, Segment, Tiling};
+use crate::model::gemm::MatRef;
 
-/// [`conv2d`] on slices: `x` `(N, C, H, W)` into `y` `(N, O, Ho, Wo)`. A band of tile rows
-/// may span several samples, so that small layers (VGG-16's 14×14 has 16 tiles per sample)
-/// still make products of [`BAND_TILES`] tiles and read the kernel transform once per band.
+/// The convolution as a [`TiledPass`]: `x` `(N, C, H, W)`, `u` `(36, O, C)`, then the bias and
+/// the ReLU if asked.
+struct Forward<'a, T> {
+    x: &'a [T],
+    u: &'a [T],
+    channels: (usize, usize),
+    bias: &'a [T],
+    relu: bool,
+    t: Tiling,
+}
+
+impl<T: Float> TiledPass<T> for Forward<'_, T> {
+    type InputScratch = InputScratch<T>;
+    type OutputScratch = OutputScratch<T>;
+
+    fn input_scratch(&self, band_rows: usize) -> InputScratch<T> {
+        InputScratch::new(self.t, band_rows)
+    }
+
+    fn output_scratch(&self) -> OutputScratch<T> {
+        OutputScratch::new(self.t)
+    }
+
+    /// `v[e, tile] = (Bᵀ d B)[e]`.
+    fn transform_input(&self, s: &mut InputScratch<T>, channel: usize, seg: Segment, tb: usize, v: &mut [T]) {
+        let plane = self.t.h * self.t.w;
+        let x = &self.x[(seg.sample * self.channels.0 + channel) * plane..][..plane];
+        input_transform(x, self.t, seg, tb, s, v);
+    }
+
+    /// Rows `first..` of `U_e` (`O × C`).
+    fn kernel(&self, e: usize, first: usize, rows: usize) -> Result<MatRef<'_, T>> {
+        let (c, o) = self.channels;
+        MatRef::new(&self.u[(e * o + first) * c..], (rows, c), (c, 1))
+    }
+
+    fn transform_output(
+        &self,
+        s: &mut OutputScratch<T>,
+        channel: usize,
+        m: &[T],
+        seg: Segment,
+        tb: usize,
+        plane: &mut [T],
+    ) {
+        output_transform(m, (self.bias[channel], self.relu), self.t, seg, tb, s, plane);
+    }
+}
+
+/// [`super::conv2d`] on slices: `x` `(N, C, H, W)` into `y` `(N, O, Ho, Wo)`.
 pub(super) fn forward_batch<T: Float>(
     x: &[T],
     u: &[T],
@@ -19,52 +66,8 @@ pub(super) fn forward_batch<T: Float>(
     t: Tiling,
     y: &mut [T],
 ) -> Result<()> {
-    let band_rows = t.band_rows(c + o, std::mem::size_of::<T>(), n);
-    let mut v = Pooled::<T>::take(c * E * band_rows * t.tiles_x);
-    let mut m = Pooled::<T>::take(o * E * band_rows * t.tiles_x);
-    let (plane_in, plane_out) = (t.h * t.w, t.ho * t.wo);
-    for g0 in (0..n * t.tiles_y).step_by(band_rows) {
-        let g1 = (g0 + band_rows).min(n * t.tiles_y);
-        let tb = (g1 - g0) * t.tiles_x;
-        let segments = segments(t, (g0, g1));
-        let (v, m) = (&mut v.0[..c * E * tb], &mut m.0[..o * E * tb]);
-        // Input transform, by input channel: v[c, e, tile] = (Bᵀ d B)[e].
-        let chunk = per_thread(c, 1);
-        v.par_chunks_mut(chunk * E * tb).enumerate().for_each(|(i, v)| {
-            let mut scratch = InputScratch::new(t, band_rows);
-            for (k, v) in v.chunks_exact_mut(E * tb).enumerate() {
-                let ci = i * chunk + k;
-                for seg in &segments {
-                    let plane = &x[(seg.sample * c + ci) * plane_in..][..plane_in];
-                    input_transform(plane, t, *seg, tb, &mut scratch, v);
-                }
-            }
-        });
-        // Products and output transform, by output channel.
-        let chunk = per_thread(o, 16);
-        let first = segments.first().map_or(0, |s| s.sample);
-        let last = segments.last().map_or(0, |s| s.sample);
-        let outputs = planes_by_chunk(y, (o, plane_out), chunk, first..=last);
-        m.par_chunks_mut(chunk * E * tb).zip(outputs).enumerate().try_for_each(
-            |(i, (m, mut outputs))| -> Result<()> {
-                let (o0, rows) = (i * chunk, m.len() / (E * tb));
-                for e in 0..E {
-                    let lhs = MatRef::new(&u[(e * o + o0) * c..], (rows, c), (c, 1))?;
-                    let rhs = MatRef::new(&v[e * tb..], (c, tb), (E * tb, 1))?;
-                    matmul(&mut m[e * tb..], E * tb, lhs, rhs, false)?;
-                }
-                let mut scratch = OutputScratch::new(t);
-                for (k, m) in m.chunks_exact(E * tb).enumerate() {
-                    for seg in &segments {
-                        let y = &mut outputs[seg.sample - first][k * plane_out..(k + 1) * plane_out];
-                        output_transform(m, (bias[o0 + k], relu), t, *seg, tb, &mut scratch, y);
-                    }
-                }
-                Ok(())
-            },
-        )?;
-    }
-    Ok(())
+    let pass = Forward { x, u, channels: (c, o), bias, relu, t };
+    run_bands(&pass, (n, c, o), t, (y, t.ho * t.wo))
 }
 
 /// Per-thread buffers of the input transform.

@@ -29,6 +29,7 @@
 //! for the products and the output transform.
 
 mod adjoint;
+mod bands;
 mod forward;
 mod kernel;
 mod pool;

@@ -157,3 +157,26 @@ fn batches_explain_each_sample_and_gradient_times_input_is_consistent() {
     let gxi = GradientTimesInput.attribute(&vgg, &x, 4).unwrap().relevance;
     assert!(rel_l2(&gxi, &(&g * &x).unwrap()) < EXACT);
 }
+
+/// A batch larger than one pass takes (8 samples) is explained in parts: the logits and the
+/// relevance of every sample are those of the sample alone, on both engines.
+#[test]
+fn large_batches_are_explained_in_parts_sample_by_sample() {
+    let config = &configs()[1];
+    let vgg = network(config, 13);
+    let x = x_for(config, 11, 19);
+    for attributor in [
+        &Lrp::default() as &dyn Attributor,
+        &Lrp::default().with_engine(Engine::Autograd),
+        &GradientTimesInput,
+    ] {
+        let batch = attributor.attribute(&vgg, &x, 1).unwrap();
+        assert_eq!(batch.logits.dims()[0], 19);
+        assert_eq!(batch.relevance.dims()[0], 19);
+        for n in [0, 7, 8, 15, 16, 18] {
+            let one = attributor.attribute(&vgg, &x.narrow(0, n, 1).unwrap(), 1).unwrap();
+            assert!(rel_l2(&one.relevance, &batch.relevance.narrow(0, n, 1).unwrap()) < EXACT, "sample {n}");
+            assert!(rel_l2(&one.logits, &batch.logits.narrow(0, n, 1).unwrap()) < EXACT, "logits {n}");
+        }
+    }
+}

@@ -49,11 +49,34 @@ pub(crate) fn modified_gradient(
     if class >= model.classes() {
         return Err(Error::ClassOutOfRange { index: class, classes: model.classes() });
     }
-    match engine {
-        Engine::Explicit => explicit::modified_gradient(model, input, class, rules),
-        Engine::Autograd => autograd::modified_gradient(model, input, class, rules),
+    let pass = |x: &Tensor| match engine {
+        Engine::Explicit => explicit::modified_gradient(model, x, class, rules),
+        Engine::Autograd => autograd::modified_gradient(model, x, class, rules),
+    };
+    let n = input.dim(0)?;
+    if n <= SAMPLES_PER_PASS {
+        return pass(input);
     }
+    // Samples are explained independently: run the batch in parts and join the results.
+    let mut parts = Vec::with_capacity(n.div_ceil(SAMPLES_PER_PASS));
+    for start in (0..n).step_by(SAMPLES_PER_PASS) {
+        parts.push(pass(&input.narrow(0, start, SAMPLES_PER_PASS.min(n - start))?)?);
+    }
+    let join = |pick: &dyn Fn(&(Tensor, Vec<Tensor>, Vec<Tensor>)) -> Vec<Tensor>| -> Result<Vec<Tensor>> {
+        let picked: Vec<Vec<Tensor>> = parts.iter().map(pick).collect();
+        (0..picked[0].len())
+            .map(|k| Ok(Tensor::cat(&picked.iter().map(|p| &p[k]).collect::<Vec<_>>(), 0)?))
+            .collect()
+    };
+    let logits = join(&|p| vec![p.0.clone()])?.swap_remove(0);
+    Ok((logits, join(&|p| p.1.clone())?, join(&|p| p.2.clone())?))
 }
+
+/// Samples explained in one pass; a larger batch is explained in parts of this size. A pass
+/// records every layer's activations: for 32 VGG-16 inputs that is gigabytes of fresh memory,
+/// whose page faults cost more than the arithmetic (measured: LRP 0.15 s per image at batch
+/// 32 in one pass against 0.11 s at batch 8).
+const SAMPLES_PER_PASS: usize = 8;
 
 // ANCHOR: times_input
 /// `Σ_k input_k ⊙ gradient_k`: Gradient×Input, extended to zB's bounds (`X·∂X + L·∂L + H·∂H`).

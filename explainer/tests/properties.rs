@@ -158,13 +158,18 @@ fn batches_explain_each_sample_and_gradient_times_input_is_consistent() {
     assert!(rel_l2(&gxi, &(&g * &x).unwrap()) < EXACT);
 }
 
-/// A batch larger than one pass takes (8 samples) is explained in parts: the logits and the
-/// relevance of every sample are those of the sample alone, on both engines.
+/// A batch larger than one pass takes (8 samples) runs and is explained in parts: the logits
+/// and the relevance of every sample are those of the sample alone, on both engines.
 #[test]
 fn large_batches_are_explained_in_parts_sample_by_sample() {
     let config = &configs()[1];
     let vgg = network(config, 13);
     let x = x_for(config, 11, 19);
+    let logits = vgg.forward(&x).unwrap();
+    for n in [0, 8, 18] {
+        let one = vgg.forward(&x.narrow(0, n, 1).unwrap()).unwrap();
+        assert!(rel_l2(&one, &logits.narrow(0, n, 1).unwrap()) < EXACT, "forward {n}");
+    }
     for attributor in [
         &Lrp::default() as &dyn Attributor,
         &Lrp::default().with_engine(Engine::Autograd),

@@ -18,6 +18,7 @@ use candle_core::Tensor;
 use crate::composite::LayerRules;
 use crate::error::{Error, Result};
 use crate::model::Vgg;
+use crate::model::vgg::SAMPLES_PER_PASS;
 
 /// What an attributor returns.
 #[derive(Debug, Clone)]
@@ -71,12 +72,6 @@ pub(crate) fn modified_gradient(
     let logits = join(&|p| vec![p.0.clone()])?.swap_remove(0);
     Ok((logits, join(&|p| p.1.clone())?, join(&|p| p.2.clone())?))
 }
-
-/// Samples explained in one pass; a larger batch is explained in parts of this size. A pass
-/// records every layer's activations: for 32 VGG-16 inputs that is gigabytes of fresh memory,
-/// whose page faults cost more than the arithmetic (measured: LRP 0.15 s per image at batch
-/// 32 in one pass against 0.11 s at batch 8).
-const SAMPLES_PER_PASS: usize = 8;
 
 // ANCHOR: times_input
 /// `Σ_k input_k ⊙ gradient_k`: Gradient×Input, extended to zB's bounds (`X·∂X + L·∂L + H·∂H`).

@@ -49,12 +49,17 @@ pub struct Conv2d {
     /// with it and kept (the gradient rule uses it unchanged on every explanation; the flip
     /// of VGG-16's kernels writes 59 MB each time).
     flipped: Arc<OnceLock<Tensor>>,
-    /// Weights derived from the layer's own by rules ([`Affine::derived_weight`]), by key.
-    derived: Arc<Mutex<HashMap<String, Tensor>>>,
+    /// Weights derived from the layer's own by rules ([`Affine::derived_weight`]), by key,
+    /// the most recently made last; at most [`DERIVED_KEPT`].
+    derived: Arc<Mutex<Vec<(String, Tensor)>>>,
     /// The Winograd kernel transforms of the own and the derived weights, by tensor id, made
     /// on first use (VGG-16's own take 235 MB in float32, as much again per γ schedule).
     transforms: Arc<Mutex<HashMap<TensorId, Tensor>>>,
 }
+
+/// Derived weights a convolution keeps (with their Winograd transforms: about 300 MB for one
+/// γ schedule on VGG-16 in float32).
+const DERIVED_KEPT: usize = 2;
 
 impl Conv2d {
     /// A convolution from its weight `(out, in, k, k)`, bias `(out)` and padding (at most `k − 1`).
@@ -74,6 +79,7 @@ impl Conv2d {
     fn by_winograd(&self, weight: &Tensor, data: &Tensor) -> Result<bool> {
         let (o, c, kh, kw) = weight.dims4()?;
         Ok(winograd::suits((kh, kw), c, o)
+            && self.padding <= 2
             && data.device().is_cpu()
             && !data.track_op()
             && !weight.track_op()
@@ -84,7 +90,7 @@ impl Conv2d {
     /// one it derived, made afresh otherwise.
     fn winograd_kernel(&self, weight: &Tensor) -> Result<Tensor> {
         let own = weight.id() == self.weight.id() && !weight.is_variable();
-        let derived = || self.lock(&self.derived).map(|d| d.values().any(|w| w.id() == weight.id()));
+        let derived = || self.lock(&self.derived).map(|d| d.iter().any(|(_, w)| w.id() == weight.id()));
         if !own && !derived()? {
             return winograd::transform_kernel(weight);
         }
@@ -191,11 +197,16 @@ impl Affine for Conv2d {
             return make(&self.weight); // training changes the weight in place
         }
         let mut derived = self.lock(&self.derived)?;
-        if let Some(w) = derived.get(key) {
+        if let Some((_, w)) = derived.iter().find(|(k, _)| k == key) {
             return Ok(w.clone());
         }
         let w = make(&self.weight)?;
-        derived.insert(key.to_owned(), w.clone());
+        if derived.len() == DERIVED_KEPT {
+            // The oldest goes, with its transform: a sweep over γ keeps memory bounded.
+            let (_, old) = derived.remove(0);
+            self.lock(&self.transforms)?.remove(&old.id());
+        }
+        derived.push((key.to_owned(), w.clone()));
         Ok(w)
     }
 }
@@ -364,6 +375,29 @@ mod tests {
                 cached.sub(&fresh).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert_eq!(diff, 0.0);
         }
+    }
+
+    /// A derived weight is made once per key and kept, the oldest dropped past
+    /// `DERIVED_KEPT`; the Winograd path gives what the direct convolution gives with it.
+    #[test]
+    fn derived_weights_are_kept_per_key_and_bounded() {
+        let d = Device::Cpu;
+        let w = Tensor::randn(0f64, 1.0, (16, 16, 3, 3), &d).unwrap();
+        let conv = Conv2d::new(w, Tensor::zeros(16, DType::F64, &d).unwrap(), 1);
+        let scaled = |f: f64| move |w: &Tensor| w.affine(f, 0.0);
+        let first = conv.derived_weight("twice", &scaled(2.0)).unwrap();
+        assert_eq!(conv.derived_weight("twice", &scaled(2.0)).unwrap().id(), first.id());
+        let x = Tensor::randn(0f64, 1.0, (1, 16, 6, 6), &d).unwrap();
+        let fast = conv.apply(&x, &first, None).unwrap();
+        let direct = im2col::conv2d(&x, &first, 1).unwrap();
+        let diff = fast.sub(&direct).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f64>().unwrap();
+        assert!(diff < 1e-12, "{diff}");
+        for (i, key) in ["thrice", "four times"].into_iter().enumerate() {
+            conv.derived_weight(key, &scaled(3.0 + i as f64)).unwrap();
+        }
+        assert_eq!(conv.derived.lock().unwrap().len(), DERIVED_KEPT);
+        assert_ne!(conv.derived_weight("twice", &scaled(2.0)).unwrap().id(), first.id(), "made again");
+        assert!(conv.transforms.lock().unwrap().len() <= DERIVED_KEPT + 1);
     }
 
     #[test]

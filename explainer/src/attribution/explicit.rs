@@ -29,10 +29,11 @@ use crate::model::{Layer, Vgg};
 /// What the backward pass needs from the forward pass.
 struct Trace {
     /// `values[i]` is the input of layer `i`; the last entry is the logits. A convolution or
-    /// dense layer followed by a ReLU runs together with it ([`forward_relu`](crate::model::Affine::forward_relu)), so
-    /// that ReLU's input is recorded rectified, `max(0, z)`: its mask `[z > 0]` is the same,
-    /// and the layer's rule sees `max(0, z)` for `z`, which equals `z` wherever the gradient
-    /// coming down through the mask is not zero.
+    /// dense layer followed by a ReLU runs together with it
+    /// ([`forward_relu`](crate::model::Affine::forward_relu)), so that ReLU's input is
+    /// recorded rectified, `max(0, z)`: its mask `[z > 0]` is the same, and the layer's rule
+    /// sees `max(0, z)` for `z`, which equals `z` wherever the gradient coming down through
+    /// the mask is not zero.
     values: Vec<Tensor>,
     /// The argmax of each max-pool layer.
     argmax: Vec<Option<Tensor>>,

@@ -18,6 +18,9 @@ pub fn transform_kernel(weight: &Tensor) -> Result<Tensor> {
     if (kh, kw) != (3, 3) {
         candle_core::bail!("Winograd F(4×4, 3×3) needs a 3×3 kernel, got {kh}×{kw}");
     }
+    if o == 0 || c == 0 {
+        candle_core::bail!("Winograd F(4×4, 3×3): a kernel without channels ({o}×{c})");
+    }
     fn run<T: WithDType>(w: &[T], o: usize, c: usize) -> Result<Vec<T>> {
         let mut u = vec![T::zero(); E * o * c];
         // For each chunk of output channels, its part of each of the 36 rows of U.

@@ -99,7 +99,8 @@ impl Tiling {
     /// samples: about [`BAND_BYTES`] of transformed tiles, but at least [`BAND_TILES`] tiles.
     fn band_rows(&self, channels: usize, value_bytes: usize, samples: usize) -> usize {
         let per_row = (E * channels * self.tiles_x * value_bytes).max(1);
-        (BAND_BYTES / per_row).max(BAND_TILES.div_ceil(self.tiles_x)).clamp(1, samples * self.tiles_y)
+        let rows = (samples * self.tiles_y).max(1);
+        (BAND_BYTES / per_row).max(BAND_TILES.div_ceil(self.tiles_x)).clamp(1, rows)
     }
 }
 
@@ -379,6 +380,12 @@ mod tests {
         assert!(conv2d(&x, &u, 3, None, false).is_err(), "padding");
         assert!(conv2d(&randn(&[1, 16, 1, 1], DType::F32), &u, 0, None, false).is_err(), "too small");
         assert!(conv2d_transposed(&randn(&[1, 4, 7, 8], DType::F32), &u, 1, (8, 8)).is_err(), "sizes");
+        assert!(transform_kernel(&Tensor::zeros((4, 0, 3, 3), DType::F32, &Device::Cpu).unwrap()).is_err());
+        // An empty batch is an empty result, not a panic.
+        let empty = Tensor::zeros((0, 16, 8, 8), DType::F32, &Device::Cpu).unwrap();
+        assert_eq!(conv2d(&empty, &u, 1, None, false).unwrap().dims(), &[0, 4, 8, 8]);
+        let empty_s = Tensor::zeros((0, 4, 8, 8), DType::F32, &Device::Cpu).unwrap();
+        assert_eq!(conv2d_transposed(&empty_s, &u, 1, (8, 8)).unwrap().dims(), &[0, 16, 8, 8]);
         assert!(suits((3, 3), 64, 16) && !suits((3, 3), 3, 64) && !suits((5, 5), 64, 64));
     }
 }

@@ -22,7 +22,7 @@ use candle_core::Tensor;
 use super::one_hot;
 use crate::composite::LayerRules;
 use crate::error::{Error, Result};
-use crate::model::elementwise::zip_map;
+use crate::model::elementwise::{contiguous_part, update_in_place, zip_map};
 use crate::model::{Layer, Vgg};
 
 // ANCHOR: explicit_forward
@@ -170,8 +170,9 @@ pub fn profile(model: &Vgg, x: &Tensor, class: usize, rules: &LayerRules) -> Res
 /// one), else into a new tensor. The selection masks the bits of `g`: the signs of `a` are
 /// random, so a branch would be mispredicted half the time.
 fn relu_mask(a: &Tensor, g: Tensor) -> candle_core::Result<Tensor> {
-    if g.is_contiguous() && a.shape() == g.shape() && a.dtype() == g.dtype() {
-        g.inplace_op2(&a.contiguous()?, &ReluMask)?;
+    // candle refuses (before writing) when `a` shares `g`'s storage.
+    let fits = g.is_contiguous() && a.shape() == g.shape() && a.dtype() == g.dtype();
+    if fits && g.inplace_op2(&a.contiguous()?, &ReluMask).is_ok() {
         return Ok(g);
     }
     zip_map([a, &g], |[a, g]| mask32(a, g), |[a, g]| mask64(a, g))
@@ -201,27 +202,19 @@ impl candle_core::InplaceOp2 for ReluMask {
         a_layout: &candle_core::Layout,
     ) -> candle_core::Result<()> {
         use candle_core::CpuStorage::{F32, F64};
-        let (Some((g0, g1)), Some((a0, a1))) = (g_layout.contiguous_offsets(), a_layout.contiguous_offsets())
-        else {
-            candle_core::bail!("relu-mask needs contiguous tensors")
-        };
+        let range = g_layout.contiguous_offsets();
+        let Some((g0, g1)) = range else { candle_core::bail!("relu-mask needs contiguous tensors") };
         match (g, a) {
-            (F32(g), F32(a)) => mask_in_place(&mut g[g0..g1], &a[a0..a1], mask32),
-            (F64(g), F64(a)) => mask_in_place(&mut g[g0..g1], &a[a0..a1], mask64),
+            (F32(g), F32(a)) => {
+                update_in_place(&mut g[g0..g1], [contiguous_part(a, a_layout)?], |g, [a]| mask32(a, g))
+            }
+            (F64(g), F64(a)) => {
+                update_in_place(&mut g[g0..g1], [contiguous_part(a, a_layout)?], |g, [a]| mask64(a, g))
+            }
             _ => candle_core::bail!("relu-mask needs two f32 or two f64 tensors"),
         }
         Ok(())
     }
-}
-
-/// `g[i] = mask(a[i], g[i])`, split over rayon's threads.
-fn mask_in_place<T: Copy + Send + Sync>(g: &mut [T], a: &[T], mask: fn(T, T) -> T) {
-    use rayon::prelude::*;
-    g.par_chunks_mut(1 << 16).zip(a.par_chunks(1 << 16)).for_each(|(g, a)| {
-        for (g, &a) in g.iter_mut().zip(a) {
-            *g = mask(a, *g);
-        }
-    });
 }
 
 pub(crate) fn no_rule(i: usize, layer: &Layer) -> Error {

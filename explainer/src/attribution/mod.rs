@@ -18,7 +18,7 @@ use candle_core::Tensor;
 use crate::composite::LayerRules;
 use crate::error::{Error, Result};
 use crate::model::Vgg;
-use crate::model::vgg::SAMPLES_PER_PASS;
+use crate::model::vgg::{in_parts, join_samples};
 
 /// What an attributor returns.
 #[derive(Debug, Clone)]
@@ -45,33 +45,27 @@ pub(crate) fn modified_gradient(
     class: usize,
     rules: &LayerRules,
     engine: Engine,
-) -> Result<(Tensor, Vec<Tensor>, Vec<Tensor>)> {
+) -> Result<Explained> {
     model.check_input(input)?;
     if class >= model.classes() {
         return Err(Error::ClassOutOfRange { index: class, classes: model.classes() });
     }
-    let pass = |x: &Tensor| match engine {
+    let parts = in_parts(input, |x| match engine {
         Engine::Explicit => explicit::modified_gradient(model, x, class, rules),
         Engine::Autograd => autograd::modified_gradient(model, x, class, rules),
-    };
-    let n = input.dim(0)?;
-    if n <= SAMPLES_PER_PASS {
-        return pass(input);
-    }
-    // Samples are explained independently: run the batch in parts and join the results.
-    let mut parts = Vec::with_capacity(n.div_ceil(SAMPLES_PER_PASS));
-    for start in (0..n).step_by(SAMPLES_PER_PASS) {
-        parts.push(pass(&input.narrow(0, start, SAMPLES_PER_PASS.min(n - start))?)?);
-    }
-    let join = |pick: &dyn Fn(&(Tensor, Vec<Tensor>, Vec<Tensor>)) -> Vec<Tensor>| -> Result<Vec<Tensor>> {
-        let picked: Vec<Vec<Tensor>> = parts.iter().map(pick).collect();
-        (0..picked[0].len())
-            .map(|k| Ok(Tensor::cat(&picked.iter().map(|p| &p[k]).collect::<Vec<_>>(), 0)?))
+    })?;
+    // The k-th tensor of every part's list, joined.
+    let join = |list: fn(&Explained) -> &Vec<Tensor>| -> Result<Vec<Tensor>> {
+        (0..list(&parts[0]).len())
+            .map(|k| Ok(join_samples(parts.iter().map(|p| &list(p)[k]).collect())?))
             .collect()
     };
-    let logits = join(&|p| vec![p.0.clone()])?.swap_remove(0);
-    Ok((logits, join(&|p| p.1.clone())?, join(&|p| p.2.clone())?))
+    let logits = join_samples(parts.iter().map(|p| &p.0).collect())?;
+    Ok((logits, join(|p| &p.1)?, join(|p| &p.2)?))
 }
+
+/// The logits, the first layer's inputs and the modified gradient at each.
+type Explained = (Tensor, Vec<Tensor>, Vec<Tensor>);
 
 // ANCHOR: times_input
 /// `Σ_k input_k ⊙ gradient_k`: Gradient×Input, extended to zB's bounds (`X·∂X + L·∂L + H·∂H`).

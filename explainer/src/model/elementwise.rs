@@ -95,6 +95,32 @@ fn zip_slices<T: WithDType, const N: usize>(
 /// Maps with fewer elements run on the calling thread alone.
 const PARALLEL_ELEMENTS: usize = 1 << 16;
 
+/// `target[i] ← f(target[i], [others[k][i]…])`, in blocks over rayon's threads: the loop of
+/// the engine's in-place operations (candle `InplaceOp`s), which have checked that every
+/// slice has `target`'s length.
+pub fn update_in_place<T: WithDType, const N: usize>(
+    target: &mut [T],
+    others: [&[T]; N],
+    f: impl Fn(T, [T; N]) -> T + Sync,
+) {
+    use rayon::prelude::*;
+    target.par_chunks_mut(PARALLEL_ELEMENTS).enumerate().for_each(|(b, chunk)| {
+        let start = b * PARALLEL_ELEMENTS;
+        let rows: [&[T]; N] = std::array::from_fn(|k| &others[k][start..start + chunk.len()]);
+        for (i, t) in chunk.iter_mut().enumerate() {
+            *t = f(*t, std::array::from_fn(|k| rows[k][i]));
+        }
+    });
+}
+
+/// The elements of a contiguous tensor's storage, for an in-place operation.
+pub fn contiguous_part<'a, T>(data: &'a [T], layout: &candle_core::Layout) -> Result<&'a [T]> {
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => candle_core::bail!("an in-place operation needs contiguous tensors"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

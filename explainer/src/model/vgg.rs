@@ -212,17 +212,8 @@ impl Vgg {
     /// The logits `(N, classes)` for a checked input `(N, 3, H, W)`.
     pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
         self.check_input(input)?;
-        let n = input.dim(0)?;
-        if n > SAMPLES_PER_PASS {
-            let parts = (0..n)
-                .step_by(SAMPLES_PER_PASS)
-                .map(|start| {
-                    self.forward_checked(&input.narrow(0, start, SAMPLES_PER_PASS.min(n - start))?)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            return Ok(Tensor::cat(&parts, 0)?);
-        }
-        self.forward_checked(input)
+        let parts = in_parts(input, |x| self.forward_checked(x))?;
+        Ok(join_samples(parts.iter().collect())?)
     }
 
     /// [`Vgg::forward`] for an input already checked, in one pass.
@@ -246,7 +237,27 @@ impl Vgg {
 /// Samples run through the network in one pass; a larger batch runs in parts of this size
 /// (samples are independent). A pass over 32 VGG-16 inputs writes gigabytes of fresh
 /// activations, whose page faults cost more than the arithmetic.
-pub(crate) const SAMPLES_PER_PASS: usize = 8;
+const SAMPLES_PER_PASS: usize = 8;
+
+/// `run` on the batch `input` in parts of at most [`SAMPLES_PER_PASS`] samples, in order.
+pub(crate) fn in_parts<R>(input: &Tensor, mut run: impl FnMut(&Tensor) -> Result<R>) -> Result<Vec<R>> {
+    let n = input.dim(0)?;
+    if n <= SAMPLES_PER_PASS {
+        return Ok(vec![run(input)?]);
+    }
+    (0..n)
+        .step_by(SAMPLES_PER_PASS)
+        .map(|start| run(&input.narrow(0, start, SAMPLES_PER_PASS.min(n - start))?))
+        .collect()
+}
+
+/// The parts of [`in_parts`] joined along the sample axis (a single part as it is).
+pub(crate) fn join_samples(parts: Vec<&Tensor>) -> candle_core::Result<Tensor> {
+    match parts.as_slice() {
+        [one] => Ok((*one).clone()),
+        _ => Tensor::cat(&parts, 0),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -30,7 +30,7 @@ pub use zbox::ZBox;
 use candle_core::{Result, Tensor, WithDType};
 
 use crate::model::Affine;
-use crate::model::elementwise::zip_map;
+use crate::model::elementwise::{contiguous_part, update_in_place, zip_map};
 
 // ANCHOR: rule_trait
 /// How a layer with parameters passes relevance (as a modified gradient) to its input.
@@ -70,10 +70,7 @@ pub fn ratio(z: &Tensor, p: &Tensor) -> Result<Tensor> {
 /// `g · z/p`, with `z/p` read as 0 where `p = 0`: the explicit engine's `s`, as `g`
 /// times [`ratio`] but in one pass over the three tensors instead of six candle ops.
 pub fn scaled_ratio(g: &Tensor, z: &Tensor, p: &Tensor) -> Result<Tensor> {
-    fn scaled<T: WithDType>([g, z, p]: [T; 3]) -> T {
-        g * if p == T::zero() { T::zero() } else { z / p }
-    }
-    zip_map([g, z, p], scaled::<f32>, scaled::<f64>)
+    zip_map([g, z, p], |[g, z, p]| scaled_ratio_of(p, g, z), |[g, z, p]| scaled_ratio_of(p, g, z))
 }
 
 /// [`scaled_ratio`] written over `p`, which the caller made for this call and passes on: no
@@ -106,29 +103,27 @@ impl candle_core::InplaceOp3 for ScaledRatio {
         z_layout: &candle_core::Layout,
     ) -> Result<()> {
         use candle_core::CpuStorage::{F32, F64};
-        let offsets = [p_layout, g_layout, z_layout].map(|l| l.contiguous_offsets());
-        let [Some((p0, p1)), Some((g0, g1)), Some((z0, z1))] = offsets else {
+        let Some((p0, p1)) = p_layout.contiguous_offsets() else {
             candle_core::bail!("scaled-ratio needs contiguous tensors")
         };
         match (p, g, z) {
-            (F32(p), F32(g), F32(z)) => over(&mut p[p0..p1], &g[g0..g1], &z[z0..z1]),
-            (F64(p), F64(g), F64(z)) => over(&mut p[p0..p1], &g[g0..g1], &z[z0..z1]),
+            (F32(p), F32(g), F32(z)) => {
+                let others = [contiguous_part(g, g_layout)?, contiguous_part(z, z_layout)?];
+                update_in_place(&mut p[p0..p1], others, |p, [g, z]| scaled_ratio_of(p, g, z));
+            }
+            (F64(p), F64(g), F64(z)) => {
+                let others = [contiguous_part(g, g_layout)?, contiguous_part(z, z_layout)?];
+                update_in_place(&mut p[p0..p1], others, |p, [g, z]| scaled_ratio_of(p, g, z));
+            }
             _ => candle_core::bail!("scaled-ratio needs three f32 or three f64 tensors"),
         }
         Ok(())
     }
 }
 
-/// `p[i] ← g[i] · z[i]/p[i]` (0 where `p[i] = 0`), in blocks over rayon's threads, with the
-/// arithmetic of [`scaled_ratio`].
-fn over<T: WithDType>(p: &mut [T], g: &[T], z: &[T]) {
-    use rayon::prelude::*;
-    const BLOCK: usize = 1 << 15;
-    p.par_chunks_mut(BLOCK).zip(g.par_chunks(BLOCK).zip(z.par_chunks(BLOCK))).for_each(|(p, (g, z))| {
-        for ((p, &g), &z) in p.iter_mut().zip(g).zip(z) {
-            *p = g * if *p == T::zero() { T::zero() } else { z / *p };
-        }
-    });
+/// `g · z/p`, 0 where `p = 0`: the arithmetic of [`scaled_ratio`] and [`scaled_ratio_over`].
+fn scaled_ratio_of<T: WithDType>(p: T, g: T, z: T) -> T {
+    g * if p == T::zero() { T::zero() } else { z / p }
 }
 
 /// The sheet's reassignment `z ← p · [z/p]_cst`: the value of `z`, the gradient of `p`.

@@ -99,8 +99,8 @@ impl Rule for ZBox {
     /// One convolution and one transposed pass: with the input stacked as `[X, L, H]` along
     /// the channels and the kernel as `K = [w, −w⁺, −w⁻]`, the denominator is
     /// `p = K ⋆ [X, L, H] = w⋆X − w⁺⋆L − w⁻⋆H` (the biases cancel), and `Kᵀs` holds the three
-    /// gradients `wᵀs`, `−w⁺ᵀs`, `−w⁻ᵀs` (one unfolding each instead of three). The layer's
-    /// output `z` is the one the engine recorded.
+    /// gradients `wᵀs`, `−w⁺ᵀs`, `−w⁻ᵀs` (one convolution and one transposed pass instead of
+    /// three of each). The layer's output `z` is the one the engine recorded.
     fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
         let [x, l, h] = inputs else { candle_core::bail!("zB takes [x, L, H], got {} inputs", inputs.len()) };
         let w = layer.weight();

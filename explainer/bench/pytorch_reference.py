@@ -93,19 +93,42 @@ def timed(fn, repeats, *args):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run_info():
+    """The tail of the JSON object: peak memory and what the timing ran on."""
+    return {
+        # ru_maxrss is in KiB on Linux: whole-process peak (weights, models, activations).
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_1min_at_end": os.getloadavg()[0],
+    }
+
+
+def parse_args(doc):
+    """--threads, --repeats, --batch (each at least 1); sets torch's threads and seed.
+
+    Returns the arguments, the seeded random VGG-16 and the seeded random input X.
+    """
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--batch", type=int, default=1)
     args = ap.parse_args()
-
+    if args.threads < 1 or args.repeats < 1 or args.batch < 1:
+        ap.error("--threads, --repeats and --batch must be at least 1")
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     model = random_vgg16()
+    X = torch.randn(args.batch, 3, 224, 224, generator=torch.Generator().manual_seed(SEED))
+    return args, model, X
+
+
+def main():
+    args, model, X = parse_args(__doc__)
     lrpmodel = make_lrpmodel(model)  # ConvPx + ConvGamma with the default γ schedule
     lrpmodel.requires_grad_(False)  # newlayer() makes trainable Parameters: freeze them too
-    X = torch.randn(args.batch, 3, 224, 224, generator=torch.Generator().manual_seed(SEED))
     with torch.no_grad():
         cl = int(model(X)[0].argmax())
 
@@ -125,13 +148,7 @@ def main():
         "lrp_min_s": min(t_lrp),
         "class_index": cl,
         "gamma_per_block": GAMMA_PER_BLOCK,
-        # ru_maxrss is in KiB on Linux: whole-process peak (weights, both models, activations).
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "loadavg_1min_at_end": os.getloadavg()[0],
+        **run_info(),
     }
     print(json.dumps(result))
 

@@ -21,24 +21,20 @@ one_hot(c) * logits for every sample. Medians of `--repeats` calls:
 Prints one JSON object on stdout.
 """
 
-import argparse
 import importlib.metadata
 import json
 import os
-import platform
-import resource
 import statistics
 import sys
 
 import torch
-import torchvision
 from zennit.attribution import Gradient
 from zennit.composites import EpsilonAlpha2Beta1Flat, EpsilonGammaBox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from make_fixtures import MEAN, STD  # noqa: E402
-from pytorch_reference import SEED, random_vgg16, timed  # noqa: E402
+from pytorch_reference import parse_args, run_info, timed  # noqa: E402
 
 
 def one_hot_times_logits(cl):
@@ -60,18 +56,7 @@ def time_composite(model, composite, X, cl, repeats):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--batch", type=int, default=1)
-    args = ap.parse_args()
-    if args.threads < 1 or args.repeats < 1 or args.batch < 1:
-        ap.error("--threads, --repeats and --batch must be at least 1")
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(SEED)
-    model = random_vgg16()
-    X = torch.randn(args.batch, 3, 224, 224, generator=torch.Generator().manual_seed(SEED))
+    args, model, X = parse_args(__doc__)
     with torch.no_grad():
         cl = int(model(X)[0].argmax())
     mean = torch.tensor(MEAN).view(1, 3, 1, 1)
@@ -90,14 +75,8 @@ def main():
         "zennit_epsilon_gamma_box_min_s": min(t_egb),
         "zennit_epsilon_alpha2_beta1_flat_min_s": min(t_eabf),
         "class_index": cl,
-        # ru_maxrss is in KiB on Linux: whole-process peak (weights, activations, zennit's copies).
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
         "zennit": importlib.metadata.version("zennit"),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "loadavg_1min_at_end": os.getloadavg()[0],
+        **run_info(),
     }
     print(json.dumps(result))
 

@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
-use explainer::{AllPass, Attributor, Engine, GradientTimesInput, Lrp, Vgg, VggConfig};
+use explainer::{Attributor, Composite, Engine, GradientTimesInput, Lrp, Vgg, VggConfig};
 use rand::{Rng, SeedableRng};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
@@ -159,7 +159,7 @@ fn accuracy(vgg: &Vgg, x: &Tensor, class: usize) -> anyhow::Result<()> {
     let lrp_direct = Lrp::default().with_engine(Engine::Autograd).attribute(vgg, x, class)?.relevance;
     let gxi = GradientTimesInput.attribute(vgg, x, class)?.relevance;
     let gxi_direct =
-        Lrp::with_composite(AllPass).with_engine(Engine::Autograd).attribute(vgg, x, class)?.relevance;
+        Lrp::new(Composite::gradient()).with_engine(Engine::Autograd).attribute(vgg, x, class)?.relevance;
     println!("float32 against float64 (relative L2 of the relevance):");
     println!("  lrp, Winograd (explicit engine)         {:.2e}", rel_l2(&lrp_winograd, &lrp64)?);
     println!("  lrp, direct convolution (autograd)      {:.2e}", rel_l2(&lrp_direct, &lrp64)?);

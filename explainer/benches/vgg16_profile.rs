@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
-use explainer::attribution::explicit::{Phase, StepTime, profile};
-use explainer::{AllPass, Composite, GammaBox, Vgg, VggConfig};
+use explainer::attribution::explicit::{Phase, StepTime};
+use explainer::{Attributor, GradientTimesInput, Lrp, Vgg, VggConfig};
 use rand::{Rng, SeedableRng};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
@@ -52,7 +52,7 @@ fn median_steps(
     for _ in 0..runs {
         for s in profile_once()? {
             let key = (s.phase == Phase::Backward, s.layer);
-            samples.entry(key).or_insert((s.kind, Vec::new())).1.push(s.time.as_secs_f64() * 1e3);
+            samples.entry(key).or_insert((s.kind.name(), Vec::new())).1.push(s.time.as_secs_f64() * 1e3);
         }
     }
     Ok(samples
@@ -76,10 +76,10 @@ fn main() -> anyhow::Result<()> {
     let threads = candle_core::utils::get_num_threads();
 
     let t = Instant::now();
-    let gxi_rules = AllPass.rules(&vgg)?;
-    let lrp_rules = GammaBox::default().rules(&vgg)?;
-    let gxi = median_steps(runs, || Ok(profile(&vgg, &x, class, &gxi_rules)?))?;
-    let lrp = median_steps(runs, || Ok(profile(&vgg, &x, class, &lrp_rules)?))?;
+    let gxi_prepared = GradientTimesInput.prepare(&vgg)?;
+    let lrp_prepared = Lrp::default().prepare(&vgg)?;
+    let gxi = median_steps(runs, || Ok(gxi_prepared.profile(&x, class)?))?;
+    let lrp = median_steps(runs, || Ok(lrp_prepared.profile(&x, class)?))?;
     println!(
         "VGG-16 F32, batch {batch} of 224×224, {threads} threads, medians of {runs} runs per step ({:.1} s in all)",
         t.elapsed().as_secs_f64()

@@ -129,13 +129,28 @@ fn invalid_gamma_schedules_are_rejected() {
     assert!(GammaSchedule::from_slice(&[-1.0, 0.0, 0.0, 0.0, 0.0]).is_err());
 }
 
+/// The sheet's schedule has five γ; the convolutions of later blocks take the fifth's, as an
+/// explicit composite with that γ on block 6 does.
 #[test]
-fn a_network_with_more_blocks_than_the_schedule_is_an_error() {
+fn blocks_after_the_schedule_take_its_last_gamma() {
+    use explainer::{Composite, Gamma, LayerKind, Selector, Stabiliser, ZBox};
     let config = VggConfig::from_cfg("six-blocks", &[2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 2, 0], 1, vec![4], 3);
     let vgg = Vgg::random(&config, 1, &Device::Cpu, DType::F64).unwrap();
     let x = input(2, &[1, 3, 64, 64], DType::F64);
-    let err = Lrp::default().attribute(&vgg, &x, 0).unwrap_err();
-    assert!(err.to_string().contains("block 6"), "{err}");
+    let sheet = Lrp::default().attribute(&vgg, &x, 0).unwrap().relevance;
+    let gamma = |g: f64| Gamma::new(g).unwrap().with_stabiliser(Stabiliser::NONE);
+    let mut explicit = Composite::new("six blocks").with(
+        Selector::First(vec![LayerKind::Convolution]),
+        ZBox::imagenet().with_stabiliser(Stabiliser::NONE),
+    );
+    for (block, g) in GammaSchedule::DEFAULT.into_iter().chain([0.01]).enumerate() {
+        explicit = explicit.with(Selector::Block(block, vec![LayerKind::Convolution]), gamma(g));
+    }
+    let expected = Lrp::new(explicit).attribute(&vgg, &x, 0).unwrap().relevance;
+    assert!(util::rel_l2(&sheet, &expected) < 1e-12);
+    let other = GammaSchedule::new([0.25, 0.25, 0.1, 0.05, 0.5]).unwrap();
+    let changed = Lrp::sheet(&other).attribute(&vgg, &x, 0).unwrap().relevance;
+    assert!(util::rel_l2(&sheet, &changed) > 1e-6, "block 6 must follow the fifth γ");
 }
 
 #[test]
@@ -145,7 +160,6 @@ fn inputs_of_the_wrong_shape_or_dtype_are_invalid_inputs() {
         (input(1, &[3, 224, 224], DType::F32), "needs N×3×224×224"),
         (input(1, &[1, 1, 224, 224], DType::F32), "needs N×3×224×224"),
         (input(1, &[1, 3, 200, 200], DType::F32), "multiples of 32"),
-        (input(1, &[1, 3, 256, 256], DType::F32), "7×7 map after 5 max-pools"),
         (input(1, &[0, 3, 224, 224], DType::F32), "needs N×3×224×224"),
         (input(1, &[1, 3, 224, 224], DType::F64), "dtype F64, but the model is F32"),
     ];
@@ -157,6 +171,17 @@ fn inputs_of_the_wrong_shape_or_dtype_are_invalid_inputs() {
         }
         assert!(matches!(vgg.forward(&x), Err(Error::InvalidInput { .. })));
     }
+}
+
+/// torchvision's VGGs end their features with an adaptive average pool, so any multiple of
+/// 32 works; a network without one (the shipped shapes model) takes only its own size.
+#[test]
+fn other_sizes_need_the_adaptive_average_pool() {
+    let explained = Lrp::default().attribute(&tiny(), &input(1, &[1, 3, 256, 192], DType::F32), 0).unwrap();
+    assert_eq!(explained.relevance.dims(), &[1, 3, 256, 192]);
+    let shapes = Vgg::random(&VggConfig::shapes(), 1, &Device::Cpu, DType::F32).unwrap();
+    let err = Lrp::default().attribute(&shapes, &input(1, &[1, 3, 128, 128], DType::F32), 0).unwrap_err();
+    assert!(err.to_string().contains("1×1 map after 6 max-pools"), "{err}");
 }
 
 #[test]

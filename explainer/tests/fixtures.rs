@@ -73,10 +73,10 @@ fn float64_matches_pytorch() {
         ("gradient×input", Box::new(GradientTimesInput), "gradient_x_input"),
         ("lrp explicit", Box::new(Lrp::default()), "lrp"),
         ("lrp autograd", Box::new(Lrp::default().with_engine(Engine::Autograd)), "lrp"),
-        ("lrp γ=0", Box::new(Lrp::new(GammaSchedule::uniform(0.0).unwrap())), "lrp_gamma0"),
+        ("lrp γ=0", Box::new(Lrp::sheet(&GammaSchedule::uniform(0.0).unwrap())), "lrp_gamma0"),
         (
             "lrp γ=0 autograd",
-            Box::new(Lrp::new(GammaSchedule::uniform(0.0).unwrap()).with_engine(Engine::Autograd)),
+            Box::new(Lrp::sheet(&GammaSchedule::uniform(0.0).unwrap()).with_engine(Engine::Autograd)),
             "lrp_gamma0",
         ),
     ];

@@ -6,8 +6,8 @@ mod util;
 
 use candle_core::{DType, Device, Tensor};
 use explainer::{
-    Attributor, Engine, Epsilon, GammaBox, GammaSchedule, Gradient, GradientTimesInput, Lrp, Pass, Vgg,
-    VggConfig,
+    Attributor, Composite, Engine, Epsilon, Gamma, GammaSchedule, Gradient, GradientTimesInput, LayerKind,
+    Lrp, Selector, Stabiliser, Vgg, VggConfig, ZBox,
 };
 use proptest::prelude::*;
 use util::{input, rel_l2, sum};
@@ -46,17 +46,19 @@ fn x_for(config: &VggConfig, seed: u64, batch: usize) -> Tensor {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
-    /// γ = 0 on every convolution and the gradient rule instead of zB: every rule is the
-    /// plain gradient, so LRP is Gradient×Input, on both engines.
+    /// γ = 0 without stabiliser on every convolution, the first too (whose input has both
+    /// signs), and the gradient on the dense layers: every rule is the plain gradient, so LRP
+    /// is Gradient×Input, on both engines.
     #[test]
     fn lrp_with_gamma_zero_and_no_zbox_is_gradient_times_input(seed in SEEDS) {
         for config in configs() {
             let (vgg, x) = (network(&config, seed), x_for(&config, seed + 1, 2));
             let class = (seed % config.classes as u64) as usize;
             let gxi = GradientTimesInput.attribute(&vgg, &x, class).unwrap().relevance;
-            let composite = GammaBox::new(GammaSchedule::uniform(0.0).unwrap()).with_first(Pass);
+            let gamma0 = Gamma::new(0.0).unwrap().with_stabiliser(Stabiliser::NONE);
+            let composite = Composite::new("gamma 0").with(Selector::Kinds(vec![LayerKind::Convolution]), gamma0);
             for engine in [Engine::Explicit, Engine::Autograd] {
-                let lrp = Lrp::with_composite(composite.clone()).with_engine(engine);
+                let lrp = Lrp::new(composite.clone()).with_engine(engine);
                 let r = lrp.attribute(&vgg, &x, class).unwrap().relevance;
                 prop_assert!(rel_l2(&r, &gxi) < EXACT, "{engine:?}: {:e}", rel_l2(&r, &gxi));
             }
@@ -71,7 +73,7 @@ proptest! {
             let vgg = network(&config, seed).without_biases().unwrap();
             let x = x_for(&config, seed + 2, 1);
             let class = (seed % config.classes as u64) as usize;
-            let a = Lrp::new(schedule).attribute(&vgg, &x, class).unwrap();
+            let a = Lrp::sheet(&schedule).attribute(&vgg, &x, class).unwrap();
             let logit = a.logits.flatten_all().unwrap().to_vec1::<f64>().unwrap()[class];
             let total = sum(&a.relevance);
             prop_assert!((total - logit).abs() <= EXACT * logit.abs().max(1.0), "Σ R = {total}, logit {logit}");
@@ -101,7 +103,7 @@ proptest! {
         for config in configs() {
             let (vgg, x) = (network(&config, seed), x_for(&config, seed + 3, 2));
             let class = (seed % config.classes as u64) as usize;
-            let lrp = Lrp::new(schedule);
+            let lrp = Lrp::sheet(&schedule);
             let explicit = lrp.attribute(&vgg, &x, class).unwrap();
             let autograd = lrp.clone().with_engine(Engine::Autograd).attribute(&vgg, &x, class).unwrap();
             prop_assert!(rel_l2(&explicit.logits, &autograd.logits) < EXACT);
@@ -114,27 +116,19 @@ proptest! {
 /// LRP-ε is a [`explainer::Rule`] like the others: both engines agree on it too.
 #[test]
 fn epsilon_rule_runs_on_both_engines() {
-    #[derive(Debug)]
-    struct EpsilonOnDense;
-    impl explainer::Composite for EpsilonOnDense {
-        fn rules(&self, model: &Vgg) -> explainer::Result<explainer::composite::LayerRules> {
-            let mut rules = GammaBox::default().rules(model)?;
-            for (rule, layer) in rules.iter_mut().zip(model.layers()) {
-                if let explainer::Layer::Linear(_) = layer {
-                    *rule = Some(std::sync::Arc::new(Epsilon { epsilon: 0.25 }));
-                }
-            }
-            Ok(rules)
-        }
-    }
+    let sheet_gamma = Gamma::new(0.25).unwrap().with_stabiliser(Stabiliser::NONE);
+    let epsilon_on_dense = Composite::new("sheet with ε on dense layers")
+        .with(Selector::Kinds(vec![LayerKind::Dense]), Epsilon::new(0.25).unwrap())
+        .with(
+            Selector::First(vec![LayerKind::Convolution]),
+            ZBox::imagenet().with_stabiliser(Stabiliser::NONE),
+        )
+        .with(Selector::Kinds(vec![LayerKind::Convolution]), sheet_gamma);
     let config = &configs()[0];
     let (vgg, x) = (network(config, 5), x_for(config, 6, 1));
-    let explicit = Lrp::with_composite(EpsilonOnDense).attribute(&vgg, &x, 3).unwrap().relevance;
-    let autograd = Lrp::with_composite(EpsilonOnDense)
-        .with_engine(Engine::Autograd)
-        .attribute(&vgg, &x, 3)
-        .unwrap()
-        .relevance;
+    let explicit = Lrp::new(epsilon_on_dense.clone()).attribute(&vgg, &x, 3).unwrap().relevance;
+    let autograd =
+        Lrp::new(epsilon_on_dense).with_engine(Engine::Autograd).attribute(&vgg, &x, 3).unwrap().relevance;
     assert!(rel_l2(&explicit, &autograd) < EXACT);
     let plain = Lrp::default().attribute(&vgg, &x, 3).unwrap().relevance;
     assert!(rel_l2(&explicit, &plain) > 1e-6, "ε must change the dense layers' relevance");

@@ -1,65 +1,128 @@
-//! The autograd engine: the sheet's trick run through candle's autograd.
+//! The autograd engine: the sheet's trick, generalised, through candle's autograd.
 //!
-//! Every convolution and dense layer is replaced by its rule's `p · [z/p]_cst`
-//! ([`Rule::forward`](crate::rules::Rule::forward)); ReLU is `x · [x > 0]_cst` (PyTorch's
-//! mask, where candle's own ReLU backward lets the gradient through at 0); max-pools use
-//! [`RoutedMaxPool`](crate::model::RoutedMaxPool), whose backward routes the gradient to
-//! the argmax (candle's is wrong, see FACTS.md). Then `f_class` is differentiated with
-//! respect to the input and the bounds: Gradient×Input with the modified gradient.
+//! Every layer with a modified step is replaced by `[z]_cst + y − [y]_cst` with
+//! `y = Σ_G p_G · [f_G · sel_G(z) · z / stab(p_G)]_cst`: its value is the layer's output `z`,
+//! and its gradient `Σ_G ∂p_G/∂aᵀ (g · f_G · sel_G(z) · z/stab(p_G))` is the rule's (for one
+//! group with `f = 1` and no stabiliser it is the sheet's `p · [z/p]_cst`). ReLU is
+//! `x · [x > 0]_cst` (PyTorch's mask); max-pools route their gradient to the argmax
+//! ([`crate::model::RoutedMaxPool`]). Then `f_class` is differentiated with respect to the
+//! input and the first layer's extra inputs (zB's bounds, flat's ones).
 //!
 //! Slow (candle computes weight gradients too) and a reference for the explicit engine.
 
 use candle_core::{Tensor, Var};
 
-use super::explicit::{bounds_not_first, no_rule};
-use crate::composite::LayerRules;
+use super::ratio::Ratio;
+use super::step::{Contributions, Step, modified, per_channel};
 use crate::error::{Error, Result};
-use crate::model::{Layer, Vgg};
+use crate::model::{Layer, PreparedModel};
+use crate::rules::Input;
 
 // ANCHOR: autograd_engine
-/// The logits, the first layer's inputs `[x, bounds…]` and the modified gradient at each.
+/// The logits and the first layer's contributions (inputs and the modified gradient at each).
 pub(crate) fn modified_gradient(
-    model: &Vgg,
+    network: &PreparedModel<'_>,
+    steps: &[Step],
     x: &Tensor,
     class: usize,
-    rules: &LayerRules,
-) -> Result<(Tensor, Vec<Tensor>, Vec<Tensor>)> {
+) -> Result<(Tensor, Contributions)> {
     let x = Var::from_tensor(&x.detach())?;
-    let mut leaves = vec![x.clone()];
+    // The leaves: x, and the inputs the first layer's rule reads instead (bounds, ones).
+    let mut leaves: Vec<(Input, Var)> = vec![(Input::Activation, x.clone())];
     let mut h = x.as_tensor().clone();
-    for (i, layer) in model.layers().iter().enumerate() {
-        h = match layer {
-            Layer::Relu => h.mul(&h.detach().gt(0.0)?.to_dtype(h.dtype())?)?,
-            Layer::MaxPool2d(p) => p.forward_autograd(&h)?,
-            Layer::Flatten => h.flatten_from(1)?,
-            Layer::Dropout => h,
-            Layer::Conv2d(_) | Layer::Linear(_) => {
-                let affine = layer.affine().expect("convolutions and dense layers are affine");
-                let rule = rules.get(i).cloned().flatten().ok_or_else(|| no_rule(i, layer))?;
-                let bounds = rule.bounds(&h)?;
-                if i > 0 && !bounds.is_empty() {
-                    return Err(bounds_not_first(i, &rule.name()));
+    for (i, layer) in network.model().layers().iter().enumerate() {
+        h = match (layer, &steps[i]) {
+            (Layer::Relu, _) => h.mul(&h.detach().gt(0.0)?.to_dtype(h.dtype())?)?,
+            (Layer::MaxPool2d(p), _) => p.forward_autograd(&h)?,
+            (Layer::Flatten, _) => h.flatten_from(1)?,
+            (Layer::Dropout, _) => h,
+            (Layer::AvgPool2d(p), step) => {
+                let pooled = p.forward_differentiable(&h)?;
+                match step {
+                    Step::Gradient => pooled,
+                    Step::Modified(m) => {
+                        let ratio =
+                            Ratio { factor: 1.0, outputs: crate::rules::Outputs::All, epsilon: m.epsilon() };
+                        let z = pooled.detach();
+                        let scale = ratio.new_tensor(&z, &z.ones_like()?, &z)?;
+                        let y = pooled.mul(&scale)?;
+                        z.add(&y.sub(&y.detach())?)?
+                    }
                 }
-                for b in bounds {
-                    leaves.push(Var::from_tensor(&b)?);
+            }
+            (Layer::Conv2d(_) | Layer::Linear(_), Step::Gradient) => {
+                let affine = layer.affine().ok_or_else(|| missing(i))?;
+                affine.apply(&h, affine.weight(), Some(affine.bias()))?
+            }
+            (Layer::Conv2d(_) | Layer::Linear(_), Step::Modified(step)) => {
+                let affine = layer.affine().ok_or_else(|| missing(i))?;
+                let z = affine.apply(&h, affine.weight(), Some(affine.bias()))?.detach();
+                let mut y: Option<Tensor> = None;
+                for group in &step.spec.groups {
+                    let mut p: Option<Tensor> = None;
+                    for term in &group.terms {
+                        let input = match &term.input {
+                            Input::Activation => h.clone(),
+                            Input::Positive => h.relu()?,
+                            Input::Negative => h.sub(&h.relu()?)?,
+                            extra => leaf(&mut leaves, extra, &h)?,
+                        };
+                        let w = modified(affine.weight(), term.weight, term.sign)?;
+                        let b = modified(affine.bias(), term.bias, term.sign)?;
+                        let out = affine.apply(&input, &w, Some(&b))?;
+                        p = Some(match p {
+                            Some(p) => p.add(&out)?,
+                            None => out,
+                        });
+                    }
+                    let Some(p) = p else { continue };
+                    let ratio =
+                        Ratio { factor: group.factor, outputs: group.outputs, epsilon: step.epsilon() };
+                    let scale = ratio.new_tensor(&p.detach(), &z.ones_like()?, &z)?;
+                    let term = p.mul(&scale)?;
+                    y = Some(match y {
+                        Some(y) => y.add(&term)?,
+                        None => term,
+                    });
                 }
-                let inputs: Vec<Tensor> =
-                    if i == 0 { leaves.iter().map(|v| v.as_tensor().clone()).collect() } else { vec![h] };
-                rule.forward(affine, &inputs)?
+                match y {
+                    Some(y) => z.add(&y.sub(&y.detach())?)?,
+                    None => z,
+                }
             }
         };
     }
     let logits = h;
     let grads = logits.narrow(1, class, 1)?.sum_all()?.backward()?;
-    let inputs: Vec<Tensor> = leaves.iter().map(|v| v.as_tensor().detach()).collect();
-    let gradients = leaves
-        .iter()
-        .map(|v| match grads.get(v.as_tensor()) {
-            Some(g) => Ok(g.detach()),
-            None => Ok(v.as_tensor().zeros_like()?),
+    let contributions = leaves
+        .into_iter()
+        .map(|(input, v)| {
+            let g = match grads.get(v.as_tensor()) {
+                Some(g) => g.detach(),
+                None => v.as_tensor().zeros_like()?,
+            };
+            Ok((input, v.as_tensor().detach(), g))
         })
-        .collect::<Result<Vec<_>>>()
-        .map_err(|e: Error| e)?;
-    Ok((logits.detach(), inputs, gradients))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((logits.detach(), contributions))
 }
 // ANCHOR_END: autograd_engine
+
+/// The leaf for an input the first layer's rule reads instead of the activation, made once.
+fn leaf(leaves: &mut Vec<(Input, Var)>, input: &Input, like: &Tensor) -> Result<Tensor> {
+    if let Some((_, v)) = leaves.iter().find(|(i, _)| i == input) {
+        return Ok(v.as_tensor().clone());
+    }
+    let value = match input {
+        Input::Ones => like.ones_like()?,
+        Input::PerChannel(values) => per_channel(values, like)?,
+        _ => return Err(missing(0)),
+    };
+    let v = Var::from_tensor(&value)?;
+    leaves.push((input.clone(), v.clone()));
+    Ok(v.as_tensor().clone())
+}
+
+fn missing(i: usize) -> Error {
+    Error::InvalidParameter { name: "model", value: format!("layer {i}"), why: "has no parameters".into() }
+}

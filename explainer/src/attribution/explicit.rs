@@ -2,134 +2,178 @@
 //!
 //! 1. Forward pass, keeping every layer's input and each max-pool's argmax.
 //! 2. Backward from the one-hot gradient `g` of the explained class, layer by layer:
-//!    - ReLU: `g ← g · [z > 0]` (PyTorch's mask);
+//!    - ReLU: `g ← g · [z > 0]` (PyTorch's mask; zennit's `Pass`);
 //!    - max-pool: `g` routed to the recorded argmax (first maximum on ties, as PyTorch);
 //!    - flatten, dropout: reshape, identity;
-//!    - convolution, dense: the layer's [`Rule::backward`](crate::rules::Rule::backward),
-//!      `s = g · z/p`, `c = ρ(W)ᵀ s` (`R/p` in relevance terms, since `R = z·g`).
+//!    - convolution, dense layer, average pool: its [`Step`]: the gradient `c = Wᵀ g`, or the
+//!      generic LRP step ([`ModifiedStep::backward`]), whose terms give `c = Σ_k mask_k ⊙ c_k`
+//!      (`mask` 1 for `a`, `[a > 0]` for `a⁺`, `[a < 0]` for `a⁻`).
 //! 3. The relevance is `Σ_k input_k ⊙ c_k` over the first layer's inputs.
 //!
-//! Only input gradients are computed (autograd would also compute every weight gradient), and
-//! the layers run their fast paths (Winograd convolutions and their adjoints, a convolution
-//! and its ReLU in one pass).
-//!
-//! [`profile`] runs the same pass and reports the wall time of every step.
+//! Only input gradients are computed, on the kernels' fast paths (Winograd convolutions and
+//! their adjoints, a convolution and its ReLU in one pass).
 
 use std::time::{Duration, Instant};
 
 use candle_core::Tensor;
+use kernels::elementwise::{contiguous_part, update_in_place, zip_map};
 
 use super::one_hot;
-use crate::composite::LayerRules;
-use crate::error::{Error, Result};
-use crate::model::elementwise::{contiguous_part, update_in_place, zip_map};
-use crate::model::{Layer, Vgg};
+use super::step::{Contributions, Step};
+use crate::error::Result;
+use crate::model::{Layer, LayerKind, PreparedModel};
+use crate::rules::Input;
 
 // ANCHOR: explicit_forward
 /// What the backward pass needs from the forward pass.
 struct Trace {
     /// `values[i]` is the input of layer `i`; the last entry is the logits. A convolution or
-    /// dense layer followed by a ReLU runs together with it
-    /// ([`forward_relu`](crate::model::Affine::forward_relu)), so that ReLU's input is
-    /// recorded rectified, `max(0, z)`: its mask `[z > 0]` is the same, and the layer's rule
-    /// sees `max(0, z)` for `z`, which equals `z` wherever the gradient coming down through
-    /// the mask is not zero.
+    /// dense layer followed by a ReLU runs together with it, so that ReLU's input is recorded
+    /// rectified, `max(0, z)`: its mask `[z > 0]` is the same, and the layer's rule sees
+    /// `max(0, z)` for `z`, which equals `z` wherever the gradient coming down through the
+    /// mask is not zero.
     values: Vec<Tensor>,
+    /// Whether each value is known to be non-negative (after a ReLU).
+    nonnegative: Vec<bool>,
     /// The argmax of each max-pool layer.
     argmax: Vec<Option<Tensor>>,
 }
 
-fn forward(model: &Vgg, x: &Tensor, on_step: &mut impl FnMut(StepTime)) -> Result<Trace> {
-    let layers = model.layers();
+fn forward(network: &PreparedModel<'_>, x: &Tensor, on_step: &mut impl FnMut(StepTime)) -> Result<Trace> {
+    let layers = network.model().layers();
     let mut values = vec![x.clone()];
+    let mut nonnegative = vec![false];
     let mut argmax = Vec::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {
         let start = Instant::now();
-        let h = values.last().expect("the input is recorded");
-        let rectified = i > 0 && layers[i - 1].affine().is_some();
-        let (out, arg) = match (layer, layer.affine(), layers.get(i + 1)) {
-            (Layer::MaxPool2d(p), _, _) => {
+        let h = &values[i];
+        let rectified = i > 0 && layers[i - 1].affine().is_some() && matches!(layer, Layer::Relu);
+        let (out, arg) = match layer {
+            Layer::MaxPool2d(p) => {
                 let (out, arg) = p.forward_with_argmax(h)?;
                 (out, Some(arg))
             }
-            (Layer::Relu, _, _) if rectified => (h.clone(), None),
-            (_, Some(affine), Some(Layer::Relu)) => (affine.forward_relu(h)?, None),
-            (layer, _, _) => (layer.forward(h)?, None),
+            Layer::Relu if rectified => (h.clone(), None),
+            _ => {
+                let fused = layer.affine().is_some() && matches!(layers.get(i + 1), Some(Layer::Relu));
+                (network.layer_forward(i, h, fused)?, None)
+            }
         };
+        let keeps_sign = matches!(
+            layer.kind(),
+            LayerKind::MaxPool | LayerKind::AvgPool | LayerKind::Flatten | LayerKind::Dropout
+        );
+        let fused_relu = layer.affine().is_some() && matches!(layers.get(i + 1), Some(Layer::Relu));
+        nonnegative.push(matches!(layer, Layer::Relu) || fused_relu || (keeps_sign && nonnegative[i]));
         values.push(out);
         argmax.push(arg);
         on_step(StepTime { layer: i, kind: layer.kind(), phase: Phase::Forward, time: start.elapsed() });
     }
-    Ok(Trace { values, argmax })
+    Ok(Trace { values, nonnegative, argmax })
 }
 // ANCHOR_END: explicit_forward
 
-// ANCHOR: explicit_backward
-/// The logits, the first layer's inputs `[x, bounds…]` and the modified gradient at each.
+/// The logits and the first layer's contributions (inputs and the modified gradient at each).
 pub(crate) fn modified_gradient(
-    model: &Vgg,
+    network: &PreparedModel<'_>,
+    steps: &[Step],
     x: &Tensor,
     class: usize,
-    rules: &LayerRules,
-) -> Result<(Tensor, Vec<Tensor>, Vec<Tensor>)> {
-    timed_modified_gradient(model, x, class, rules, &mut |_| {})
+) -> Result<(Tensor, Contributions)> {
+    timed_modified_gradient(network, steps, x, class, &mut |_| {})
 }
 
+// ANCHOR: explicit_backward
 /// [`modified_gradient`], calling `on_step` after every step.
 fn timed_modified_gradient(
-    model: &Vgg,
+    network: &PreparedModel<'_>,
+    steps: &[Step],
     x: &Tensor,
     class: usize,
-    rules: &LayerRules,
     on_step: &mut impl FnMut(StepTime),
-) -> Result<(Tensor, Vec<Tensor>, Vec<Tensor>)> {
-    let Trace { mut values, argmax } = forward(model, x, on_step)?;
-    let logits = values.pop().expect("the logits are recorded");
+) -> Result<(Tensor, Contributions)> {
+    let x_nonnegative = x.min_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()? >= 0.0;
+    let Trace { mut values, mut nonnegative, argmax } = forward(network, x, on_step)?;
+    nonnegative[0] = x_nonnegative;
+    let logits = values.pop().ok_or_else(|| no_layers(network))?;
     let mut g = one_hot(&logits, class)?;
     let mut z = logits.clone();
-    for (i, layer) in model.layers().iter().enumerate().rev() {
+    let mut z_nonnegative = false;
+    for (i, layer) in network.model().layers().iter().enumerate().rev() {
         let start = Instant::now();
-        let step = |time| StepTime { layer: i, kind: layer.kind(), phase: Phase::Backward, time };
-        let a = values.pop().expect("one input per layer");
-        match layer {
-            Layer::Relu => g = relu_mask(&a, g)?,
-            Layer::MaxPool2d(p) => {
-                let arg = argmax[i].as_ref().expect("max-pools record their argmax");
-                g = p.route(&g, arg, a.shape())?;
+        let a = values.pop().ok_or_else(|| no_layers(network))?;
+        let contributions = match (layer, &steps[i]) {
+            (Layer::Relu, _) => vec![(Input::Activation, a.clone(), relu_mask(&a, g)?)],
+            (Layer::MaxPool2d(p), _) => {
+                let arg = argmax[i].as_ref().ok_or_else(|| no_layers(network))?;
+                vec![(Input::Activation, a.clone(), p.route(&g, arg, a.shape())?)]
             }
-            Layer::Flatten => g = g.reshape(a.shape())?,
-            Layer::Dropout => {}
-            Layer::Conv2d(_) | Layer::Linear(_) => {
-                let affine = layer.affine().expect("convolutions and dense layers are affine");
-                let rule = rules.get(i).cloned().flatten().ok_or_else(|| no_rule(i, layer))?;
-                let bounds = rule.bounds(&a)?;
-                if i > 0 && !bounds.is_empty() {
-                    return Err(bounds_not_first(i, &rule.name()));
-                }
-                let inputs: Vec<Tensor> = std::iter::once(a).chain(bounds).collect();
-                let mut grads = rule.backward(affine, &inputs, &z, &g)?;
-                on_step(step(start.elapsed()));
-                if i == 0 {
-                    return Ok((logits, inputs, grads));
-                }
-                g = grads.swap_remove(0);
-                z = inputs.into_iter().next().expect("the activation");
-                continue;
+            (Layer::Flatten, _) => vec![(Input::Activation, a.clone(), g.reshape(a.shape())?)],
+            (Layer::Dropout, _) => vec![(Input::Activation, a.clone(), g)],
+            (_, Step::Gradient) => {
+                let kernel = network.kernel(i).ok_or_else(|| no_layers(network))?;
+                vec![(Input::Activation, a.clone(), kernel.transposed(&g, a.shape())?)]
             }
-        }
-        on_step(step(start.elapsed()));
+            (_, Step::Modified(step)) => {
+                step.backward(network, i, &a, nonnegative[i], &z, z_nonnegative, &g)?
+            }
+        };
+        on_step(StepTime { layer: i, kind: layer.kind(), phase: Phase::Backward, time: start.elapsed() });
         if i == 0 {
-            return Ok((logits, vec![a], vec![g]));
+            return Ok((logits, contributions));
         }
+        g = gradient_at_input(&a, contributions)?;
+        z_nonnegative = nonnegative[i];
         z = a;
     }
-    Err(Error::InvalidParameter {
-        name: "model",
-        value: model.config().name.clone(),
-        why: "has no layers".into(),
-    })
+    Err(no_layers(network))
 }
 // ANCHOR_END: explicit_backward
+
+/// The modified gradient at a layer's input `a` from its contributions: `Σ_k mask_k ⊙ c_k`
+/// with `mask` 1 for `a` (and for `a⁺` when `a ≥ 0`, where it was read as `a`), `[a > 0]` for
+/// `a⁺`, `[a < 0]` for `a⁻`, so that `a ⊙ c` is the relevance `Σ_k a_k ⊙ c_k`.
+fn gradient_at_input(a: &Tensor, contributions: Contributions) -> Result<Tensor> {
+    let mut sum: Option<Tensor> = None;
+    for (input, read, c) in contributions {
+        let part = match input {
+            Input::Activation => c,
+            // Read as `a` itself when `a ≥ 0`: then `a⁺ ⊙ c = a ⊙ c`.
+            Input::Positive if read.same_storage_as(a) => c,
+            Input::Positive => relu_mask(a, c)?,
+            Input::Negative => zip_map(
+                [a, &c],
+                |[a, c]| if a < 0.0 { c } else { 0.0 },
+                |[a, c]| {
+                    if a < 0.0 { c } else { 0.0 }
+                },
+            )?,
+            Input::Ones | Input::PerChannel(_) => {
+                return Err(crate::Error::InvalidParameter {
+                    name: "composite",
+                    value: format!("{input:?}"),
+                    why: "a rule that replaces the input applies to the first layer only".into(),
+                });
+            }
+        };
+        sum = Some(match sum {
+            Some(s) => s.add(&part)?,
+            None => part,
+        });
+    }
+    Ok(sum.unwrap_or(a.zeros_like()?))
+}
+
+trait SameStorage {
+    fn same_storage_as(&self, other: &Tensor) -> bool;
+}
+
+impl SameStorage for Tensor {
+    /// Whether the two are the same tensor (a clone of it).
+    fn same_storage_as(&self, other: &Tensor) -> bool {
+        self.id() == other.id()
+    }
+}
 
 /// Forward or backward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,32 +187,32 @@ pub enum Phase {
 /// The wall time of one step of the explicit engine.
 #[derive(Debug, Clone, Copy)]
 pub struct StepTime {
-    /// Index of the layer in [`Vgg::layers`].
+    /// Index of the layer in [`crate::Vgg::layers`].
     pub layer: usize,
-    /// Its [`Layer::kind`].
-    pub kind: &'static str,
+    /// Its kind.
+    pub kind: LayerKind,
     /// Forward or backward.
     pub phase: Phase,
     /// How long the step took.
     pub time: Duration,
 }
 
-/// The steps of one explicit pass with `rules` (the modified gradient of `class` at `x`), in
-/// the order they ran, with their wall times: where an explanation spends its time.
-pub fn profile(model: &Vgg, x: &Tensor, class: usize, rules: &LayerRules) -> Result<Vec<StepTime>> {
-    model.check_input(x)?;
-    if class >= model.classes() {
-        return Err(Error::ClassOutOfRange { index: class, classes: model.classes() });
-    }
-    let mut steps = Vec::new();
-    timed_modified_gradient(model, x, class, rules, &mut |s| steps.push(s))?;
-    Ok(steps)
+/// The steps of one explicit pass (the modified gradient of `class` at `x`), in the order they
+/// ran, with their wall times: where an explanation spends its time.
+pub(crate) fn profile_steps(
+    network: &PreparedModel<'_>,
+    steps: &[Step],
+    x: &Tensor,
+    class: usize,
+) -> Result<Vec<StepTime>> {
+    let mut times = Vec::new();
+    timed_modified_gradient(network, steps, x, class, &mut |s| times.push(s))?;
+    Ok(times)
 }
 
 /// `g` where `a > 0`, else 0 (PyTorch's ReLU mask), written over `g` when `g` is contiguous
-/// (every gradient the engine holds is its own: made by a rule, a routing or a reshape of
-/// one), else into a new tensor. The selection masks the bits of `g`: the signs of `a` are
-/// random, so a branch would be mispredicted half the time.
+/// (every gradient the engine holds is its own), else into a new tensor. The selection masks
+/// the bits of `g`: the signs of `a` are random, so a branch would be mispredicted half the time.
 fn relu_mask(a: &Tensor, g: Tensor) -> candle_core::Result<Tensor> {
     // candle refuses (before writing) when `a` shares `g`'s storage.
     let fits = g.is_contiguous() && a.shape() == g.shape() && a.dtype() == g.dtype();
@@ -217,18 +261,10 @@ impl candle_core::InplaceOp2 for ReluMask {
     }
 }
 
-pub(crate) fn no_rule(i: usize, layer: &Layer) -> Error {
-    Error::InvalidParameter {
-        name: "composite",
-        value: format!("layer {i} ({})", layer.kind()),
-        why: "gives no rule for a layer with parameters".into(),
-    }
-}
-
-pub(crate) fn bounds_not_first(i: usize, rule: &str) -> Error {
-    Error::InvalidParameter {
-        name: "composite",
-        value: format!("{rule} on layer {i}"),
-        why: "a rule with input bounds (zB) only applies to the first layer".into(),
+fn no_layers(network: &PreparedModel<'_>) -> crate::Error {
+    crate::Error::InvalidParameter {
+        name: "model",
+        value: network.model().config().name.clone(),
+        why: "has no layers, or its pass recorded fewer values than it has layers".into(),
     }
 }

@@ -1,10 +1,9 @@
 //! Gradient and Gradient×Input (exercise 4, first part).
 
-use candle_core::Tensor;
-
+use super::Attributor;
 use super::lrp::Engine;
-use super::{Attribution, Attributor, modified_gradient, times_input};
-use crate::composite::{AllPass, Composite};
+use super::prepared::{Output, Prepared};
+use crate::composite::Composite;
 use crate::error::Result;
 use crate::model::Vgg;
 
@@ -12,25 +11,21 @@ use crate::model::Vgg;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gradient;
 
+// ANCHOR: gradient_times_input
 /// Gradient×Input, `R_i = x_i · ∂f_c/∂x_i` (the sheet's `gradinput`): for piecewise-linear,
 /// positively homogeneous networks, the Taylor expansion at `x̃ = εx`, ε → 0.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GradientTimesInput;
 
 impl Attributor for Gradient {
-    fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution> {
-        let rules = AllPass.rules(model)?;
-        let (logits, _, mut grads) = modified_gradient(model, input, class, &rules, Engine::Explicit)?;
-        Ok(Attribution { logits, relevance: grads.swap_remove(0) })
+    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>> {
+        Prepared::new(model, &Composite::gradient(), Engine::Explicit, Output::Gradient)
     }
 }
 
-// ANCHOR: gradient_times_input
 impl Attributor for GradientTimesInput {
-    fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution> {
-        let rules = AllPass.rules(model)?;
-        let (logits, inputs, grads) = modified_gradient(model, input, class, &rules, Engine::Explicit)?;
-        Ok(Attribution { logits, relevance: times_input(&inputs, &grads)? })
+    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>> {
+        Prepared::new(model, &Composite::gradient(), Engine::Explicit, Output::TimesInput)
     }
 }
 // ANCHOR_END: gradient_times_input

@@ -1,11 +1,8 @@
-//! Layer-wise relevance propagation (exercise 4, second part).
+//! Layer-wise relevance propagation with any composite.
 
-use std::sync::Arc;
-
-use candle_core::Tensor;
-
-use super::{Attribution, Attributor, modified_gradient, times_input};
-use crate::composite::{Composite, GammaBox, GammaSchedule};
+use super::Attributor;
+use super::prepared::{Output, Prepared};
+use crate::composite::{Composite, GammaSchedule, presets};
 use crate::error::Result;
 use crate::model::Vgg;
 
@@ -15,28 +12,42 @@ pub enum Engine {
     /// A hand-written backward pass over the recorded forward pass (fast, the default).
     #[default]
     Explicit,
-    /// The sheet's `p·[z/p]_cst` trick through candle's autograd (reference).
+    /// The sheet's `p·[z/p]_cst` trick, generalised, through candle's autograd (reference).
     Autograd,
 }
 
-/// LRP: Gradient×Input with the gradient modified by a [`Composite`]'s rules;
-/// by default the sheet's ([`GammaBox`]): zB on convolution 1, LRP-γ on the others with γ
-/// per block, the gradient on dense layers. `R = X·∂X + L·∂L + H·∂H`.
+// ANCHOR: lrp_attribute
+/// LRP: the relevance `Σ_k input_k ⊙ c_k` of the modified gradient that a [`Composite`]'s
+/// rules define; by default the sheet's composite ([`presets::sheet`]).
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use explainer::{Attributor, Lrp, Vgg, VggConfig, composite::Preset};
+///
+/// let config = VggConfig::from_cfg("small", &[4, 0, 8, 0], 2, vec![16], 10);
+/// let vgg = Vgg::random(&config, 7, &Device::Cpu, DType::F64)?;
+/// let x = Tensor::randn(0f64, 1.0, (1, 3, 8, 8), &Device::Cpu)?;
+/// let composite = Preset::EpsilonPlus.composite(&Default::default())?;
+/// let lrp = Lrp::new(composite).prepare(&vgg)?; // kernels made once, owned by `lrp`
+/// let explained = lrp.attribute(&x, 3)?;
+/// assert_eq!(explained.relevance.dims(), &[1, 3, 8, 8]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Lrp {
-    composite: Arc<dyn Composite>,
+    composite: Composite,
     engine: Engine,
 }
 
 impl Lrp {
-    /// The sheet's LRP with this γ schedule, explicit engine.
-    pub fn new(schedule: GammaSchedule) -> Self {
-        Self::with_composite(GammaBox::new(schedule))
+    /// LRP with `composite`, explicit engine.
+    pub fn new(composite: Composite) -> Self {
+        Self { composite, engine: Engine::Explicit }
     }
 
-    /// LRP with any composite, explicit engine.
-    pub fn with_composite(composite: impl Composite + 'static) -> Self {
-        Self { composite: Arc::new(composite), engine: Engine::Explicit }
+    /// The sheet's LRP with this γ schedule.
+    pub fn sheet(schedule: &GammaSchedule) -> Self {
+        Self::new(presets::sheet(schedule))
     }
 
     /// The same with another engine.
@@ -49,20 +60,23 @@ impl Lrp {
     pub fn engine(&self) -> Engine {
         self.engine
     }
-}
 
-impl Default for Lrp {
-    fn default() -> Self {
-        Self::new(GammaSchedule::default())
+    /// The composite.
+    pub fn composite(&self) -> &Composite {
+        &self.composite
     }
 }
 
-// ANCHOR: lrp_attribute
+impl Default for Lrp {
+    /// The sheet's LRP with the default γ schedule.
+    fn default() -> Self {
+        Self::sheet(&GammaSchedule::default())
+    }
+}
+
 impl Attributor for Lrp {
-    fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution> {
-        let rules = self.composite.rules(model)?;
-        let (logits, inputs, grads) = modified_gradient(model, input, class, &rules, self.engine)?;
-        Ok(Attribution { logits, relevance: times_input(&inputs, &grads)? })
+    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>> {
+        Prepared::new(model, &self.composite, self.engine, Output::TimesInput)
     }
 }
 // ANCHOR_END: lrp_attribute

@@ -1,7 +1,9 @@
 //! Attributors (zennit's vocabulary): each explains one class of a [`Vgg`]'s output by a
 //! relevance per input value, and returns the output it explained.
 //!
-//! Two engines compute the modified gradient of the rules ([`crate::rules`]):
+//! An attributor is prepared for a model once ([`Attributor::prepare`]): the [`Prepared`]
+//! value owns every kernel it derives (modified weights, Winograd transforms) and drops them
+//! with itself. Two engines compute the modified gradient of the rules ([`crate::rules`]):
 //! [`explicit`] (the default, fast: a hand-written backward pass over the recorded forward
 //! pass) and [`autograd`] (the sheet's trick through candle's autograd, as a reference).
 
@@ -9,16 +11,18 @@ pub mod autograd;
 pub mod explicit;
 pub mod gradient;
 pub mod lrp;
+pub mod prepared;
+mod ratio;
+pub(crate) mod step;
 
 pub use gradient::{Gradient, GradientTimesInput};
 pub use lrp::{Engine, Lrp};
+pub use prepared::Prepared;
 
 use candle_core::Tensor;
 
-use crate::composite::LayerRules;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Vgg;
-use crate::model::vgg::{in_parts, join_samples};
 
 /// What an attributor returns.
 #[derive(Debug, Clone)]
@@ -32,49 +36,33 @@ pub struct Attribution {
 
 /// Explains the output `class` of a model for an input batch.
 pub trait Attributor {
-    /// The logits and the relevance of every input value for output `class`, for each
-    /// sample of `input` (`(N, 3, H, W)`, the model's dtype).
-    fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution>;
-}
+    /// The attributor made ready for `model`: rules resolved and checked, kernels prepared.
+    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>>;
 
-/// The modified gradient of `class` at the input by `engine`, with `rules` per layer:
-/// the logits, the inputs of the first layer (`[x, bounds…]`) and the gradient at each.
-pub(crate) fn modified_gradient(
-    model: &Vgg,
-    input: &Tensor,
-    class: usize,
-    rules: &LayerRules,
-    engine: Engine,
-) -> Result<Explained> {
-    model.check_input(input)?;
-    if class >= model.classes() {
-        return Err(Error::ClassOutOfRange { index: class, classes: model.classes() });
+    /// The logits and the relevance of every input value for output `class`, for each sample
+    /// of `input` (`(N, 3, H, W)`, the model's dtype). Prepares for this call only: to explain
+    /// many inputs, [`Attributor::prepare`] once.
+    fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution> {
+        self.prepare(model)?.attribute(input, class)
     }
-    let parts = in_parts(input, |x| match engine {
-        Engine::Explicit => explicit::modified_gradient(model, x, class, rules),
-        Engine::Autograd => autograd::modified_gradient(model, x, class, rules),
-    })?;
-    // The k-th tensor of every part's list, joined.
-    let join = |list: fn(&Explained) -> &Vec<Tensor>| -> Result<Vec<Tensor>> {
-        (0..list(&parts[0]).len())
-            .map(|k| Ok(join_samples(parts.iter().map(|p| &list(p)[k]).collect())?))
-            .collect()
-    };
-    let logits = join_samples(parts.iter().map(|p| &p.0).collect())?;
-    Ok((logits, join(|p| &p.1)?, join(|p| &p.2)?))
 }
-
-/// The logits, the first layer's inputs and the modified gradient at each.
-type Explained = (Tensor, Vec<Tensor>, Vec<Tensor>);
 
 // ANCHOR: times_input
 /// `Σ_k input_k ⊙ gradient_k`: Gradient×Input, extended to zB's bounds (`X·∂X + L·∂L + H·∂H`).
-pub(crate) fn times_input(inputs: &[Tensor], gradients: &[Tensor]) -> Result<Tensor> {
-    let mut r = inputs[0].mul(&gradients[0])?;
-    for (x, g) in inputs.iter().zip(gradients).skip(1) {
-        r = r.add(&x.mul(g)?)?;
+pub(crate) fn times_input(contributions: &step::Contributions) -> Result<Tensor> {
+    let mut r: Option<Tensor> = None;
+    for (_, input, gradient) in contributions {
+        let part = input.mul(gradient)?;
+        r = Some(match r {
+            Some(r) => r.add(&part)?,
+            None => part,
+        });
     }
-    Ok(r)
+    r.ok_or_else(|| crate::Error::InvalidParameter {
+        name: "attribution",
+        value: "no inputs".into(),
+        why: "the first layer gave no contributions".into(),
+    })
 }
 // ANCHOR_END: times_input
 

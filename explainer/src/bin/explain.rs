@@ -133,7 +133,7 @@ fn main() -> Result<()> {
         Precision::F32 => DType::F32,
         Precision::F64 => DType::F64,
     };
-    let lrp = Lrp::new(gamma_schedule(&args.gamma)?).with_engine(match args.engine {
+    let lrp = Lrp::sheet(&gamma_schedule(&args.gamma)?).with_engine(match args.engine {
         EngineChoice::Explicit => Engine::Explicit,
         EngineChoice::Autograd => Engine::Autograd,
     });

@@ -29,6 +29,10 @@ pub struct VggConfig {
     pub hidden: Vec<usize>,
     /// Number of classes (1000 for ImageNet-1k).
     pub classes: usize,
+    /// Whether the features end with torchvision's `AdaptiveAvgPool2d` to
+    /// `feature_size × feature_size` (torchvision's VGGs do; it matters to rules that treat
+    /// pooling, such as zennit's `Norm`, even where it is the identity).
+    pub average_pool: bool,
 }
 
 impl VggConfig {
@@ -65,10 +69,12 @@ impl VggConfig {
     /// map; a last max-pool takes the maximum over it (translation invariant: the object may be
     /// anywhere), classifier 64 → 128 → 6 (the classes of [`crate::scenes::Shape::ALL`]).
     pub fn shapes() -> Self {
-        Self::from_cfg("shapes_vgg", &[16, 0, 32, 0, 64, 0, 64, 0, 64, 0, 0], 1, vec![128], 6)
+        let config = Self::from_cfg("shapes_vgg", &[16, 0, 32, 0, 64, 0, 64, 0, 64, 0, 0], 1, vec![128], 6);
+        Self { average_pool: false, ..config }
     }
 
-    /// A configuration from a torchvision-style list where `0` stands for `'M'` (max-pool).
+    /// A configuration from a torchvision-style list where `0` stands for `'M'` (max-pool),
+    /// with torchvision's adaptive average pool after the features.
     pub fn from_cfg(
         name: &str,
         cfg: &[usize],
@@ -78,7 +84,15 @@ impl VggConfig {
     ) -> Self {
         let features =
             cfg.iter().map(|&c| if c == 0 { Feature::MaxPool } else { Feature::Conv(c) }).collect();
-        Self { name: name.to_owned(), in_channels: 3, features, feature_size, hidden, classes }
+        Self {
+            name: name.to_owned(),
+            in_channels: 3,
+            features,
+            feature_size,
+            hidden,
+            classes,
+            average_pool: true,
+        }
     }
 
     /// Number of max-pools, that is of blocks ended by a pool.

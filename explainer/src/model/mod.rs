@@ -1,18 +1,16 @@
-//! The model: VGG configurations, layers as data, the routed max-pool and weight loading.
+//! The model: VGG configurations, layers as data, prepared kernels and weight loading. The
+//! compute kernels themselves live in the `kernels` crate.
 
 pub mod config;
-pub mod elementwise;
-pub(crate) mod gemm;
-pub mod im2col;
 pub mod layer;
 pub mod legacy_pth;
-pub mod max_pool;
+pub mod prepared;
 pub mod vgg;
 pub mod weights;
-pub mod winograd;
 
 pub use config::{Feature, VggConfig};
-pub use layer::{Affine, Conv2d, Layer, Linear};
-pub use max_pool::{MaxPool2d, RoutedMaxPool};
+pub use kernels::{AdaptiveAvgPool2d, MaxPool2d, RoutedMaxPool};
+pub use layer::{Affine, Conv2d, Kernel, Layer, LayerKind, Linear};
+pub use prepared::PreparedModel;
 pub use vgg::Vgg;
 pub use weights::{Naming, read_state_dict};

@@ -2,18 +2,23 @@
 
 use candle_core::{DType, Device, Tensor};
 
+use kernels::{AdaptiveAvgPool2d, MaxPool2d};
+
 use super::config::{Feature, VggConfig};
 use super::layer::{Affine, Conv2d, Layer, Linear};
-use super::max_pool::MaxPool2d;
+use super::prepared::PreparedModel;
 use crate::error::{Error, Result};
 
 /// A VGG-style classifier held as a plain list of [`Layer`]s, in torchvision's order:
-/// `features` (conv, ReLU, …, max-pool), flatten (torchvision's 7×7 adaptive average pool is
-/// the identity on the inputs accepted here), `classifier` (linear, ReLU, dropout, …, linear).
+/// `features` (conv, ReLU, …, max-pool), torchvision's adaptive average pool (when the
+/// configuration has one; the identity on the inputs accepted here), flatten, `classifier`
+/// (linear, ReLU, dropout, …, linear). Each layer has torchvision's module name
+/// ([`Vgg::layer_names`]), by which composites can select it.
 #[derive(Debug, Clone)]
 pub struct Vgg {
     config: VggConfig,
     layers: Vec<Layer>,
+    names: Vec<String>,
     dtype: DType,
     device: Device,
 }
@@ -75,31 +80,48 @@ impl Vgg {
         dtype: DType,
     ) -> Result<Self> {
         let mut layers = Vec::new();
+        let mut names = Vec::new();
+        let mut push = |layer: Layer, name: String| {
+            layers.push(layer);
+            names.push(name);
+        };
         let mut channels = config.in_channels;
         let mut index = 0;
         for feature in &config.features {
+            let module = module_index(&config.features, index);
             match *feature {
                 Feature::Conv(out) => {
                     let p = params(index, &[out, channels, 3, 3])?;
-                    layers.push(Layer::Conv2d(Conv2d::new(p.weight, p.bias, 1)));
-                    layers.push(Layer::Relu);
+                    push(Layer::Conv2d(Conv2d::new(p.weight, p.bias, 1)?), format!("features.{module}"));
+                    push(Layer::Relu, format!("features.{}", module + 1));
                     channels = out;
                 }
-                Feature::MaxPool => layers.push(Layer::MaxPool2d(MaxPool2d::default())),
+                Feature::MaxPool => {
+                    push(Layer::MaxPool2d(MaxPool2d::default()), format!("features.{module}"))
+                }
             }
             index += 1;
         }
-        layers.push(Layer::Flatten);
+        if config.average_pool {
+            let size = config.feature_size;
+            push(Layer::AvgPool2d(AdaptiveAvgPool2d::new(size, size)?), "avgpool".into());
+        }
+        push(Layer::Flatten, "flatten".into());
         let mut inputs = config.classifier_inputs();
-        for &hidden in &config.hidden {
+        for (k, &hidden) in config.hidden.iter().enumerate() {
             let p = params(index, &[hidden, inputs])?;
-            layers.extend([Layer::Linear(Linear::new(p.weight, p.bias)), Layer::Relu, Layer::Dropout]);
+            push(Layer::Linear(Linear::new(p.weight, p.bias)?), format!("classifier.{}", 3 * k));
+            push(Layer::Relu, format!("classifier.{}", 3 * k + 1));
+            push(Layer::Dropout, format!("classifier.{}", 3 * k + 2));
             inputs = hidden;
             index += 1;
         }
         let p = params(index, &[config.classes, inputs])?;
-        layers.push(Layer::Linear(Linear::new(p.weight, p.bias)));
-        Ok(Self { config: config.clone(), layers, dtype, device: device.clone() })
+        push(
+            Layer::Linear(Linear::new(p.weight, p.bias)?),
+            format!("classifier.{}", 3 * config.hidden.len()),
+        );
+        Ok(Self { config: config.clone(), layers, names, dtype, device: device.clone() })
     }
 
     /// A network with random weights: He initialisation `w ~ N(0, 2/fan_in)` (the last layer
@@ -133,10 +155,10 @@ impl Vgg {
             .map(|layer| {
                 Ok(match layer {
                     Layer::Conv2d(c) => {
-                        Layer::Conv2d(Conv2d::new(c.weight().clone(), c.bias().zeros_like()?, c.padding()))
+                        Layer::Conv2d(Conv2d::new(c.weight().clone(), c.bias().zeros_like()?, c.padding())?)
                     }
                     Layer::Linear(l) => {
-                        Layer::Linear(Linear::new(l.weight().clone(), l.bias().zeros_like()?))
+                        Layer::Linear(Linear::new(l.weight().clone(), l.bias().zeros_like()?)?)
                     }
                     other => other.clone(),
                 })
@@ -153,6 +175,17 @@ impl Vgg {
     /// The layers, in order.
     pub fn layers(&self) -> &[Layer] {
         &self.layers
+    }
+
+    /// torchvision's module name of each layer (`"features.0"`, `"avgpool"`, `"classifier.6"`;
+    /// `"flatten"` for the `torch.flatten` call), in layer order.
+    pub fn layer_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The network with a kernel prepared for each layer with parameters, for repeated passes.
+    pub fn prepare(&self) -> Result<PreparedModel<'_>> {
+        PreparedModel::new(self)
     }
 
     /// The dtype of the weights; inputs must have the same.
@@ -172,7 +205,9 @@ impl Vgg {
 
     /// Checks that `input` is something this network takes: `(N, C, S, S)` with `C` input
     /// channels and `S = feature_size · 2^pools` (224 for VGG-16: the classifier needs a
-    /// 7×7 map after five 2×2 pools), the network's dtype, and finite values.
+    /// 7×7 map after five 2×2 pools) — or, for a network with torchvision's adaptive average
+    /// pool, any height and width that are multiples of `2^pools` —, the network's dtype, and
+    /// finite values.
     pub fn check_input(&self, input: &Tensor) -> Result<()> {
         let c = &self.config;
         let size = c.input_size();
@@ -186,8 +221,15 @@ impl Vgg {
             c.feature_size,
             c.pools()
         );
+        let step = 1 << c.pools();
+        // With the adaptive average pool any multiple of 2^pools works (the pool maps the last
+        // feature map to feature_size²), as in torchvision; without it, only `size`.
+        let fits = |h: usize, w: usize| {
+            (h == size && w == size)
+                || (c.average_pool && h > 0 && w > 0 && h.is_multiple_of(step) && w.is_multiple_of(step))
+        };
         match input.dims() {
-            &[n, ch, h, w] if n > 0 && ch == c.in_channels && h == size && w == size => {}
+            &[n, ch, h, w] if n > 0 && ch == c.in_channels && fits(h, w) => {}
             &[_, ch, h, w]
                 if ch == c.in_channels && (h % (1 << c.pools()) != 0 || w % (1 << c.pools()) != 0) =>
             {
@@ -209,29 +251,18 @@ impl Vgg {
         Ok(())
     }
 
-    /// The logits `(N, classes)` for a checked input `(N, 3, H, W)`.
+    /// The logits `(N, classes)` for a checked input `(N, 3, H, W)`. Prepares the kernels
+    /// for this call only: for many calls, [`Vgg::prepare`] once and call
+    /// [`PreparedModel::forward`].
     pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
-        self.check_input(input)?;
-        let parts = in_parts(input, |x| self.forward_checked(x))?;
-        Ok(join_samples(parts.iter().collect())?)
+        self.prepare()?.forward(input)
     }
+}
 
-    /// [`Vgg::forward`] for an input already checked, in one pass.
-    fn forward_checked(&self, input: &Tensor) -> Result<Tensor> {
-        let mut h = input.clone();
-        let mut layers = self.layers.iter().peekable();
-        while let Some(layer) = layers.next() {
-            h = match (layer.affine(), layers.peek()) {
-                // A convolution or dense layer and its ReLU in one pass.
-                (Some(affine), Some(Layer::Relu)) => {
-                    layers.next();
-                    affine.forward_relu(&h)?
-                }
-                _ => layer.forward(&h)?,
-            };
-        }
-        Ok(h)
-    }
+/// The index in torchvision's `features` `nn.Sequential` of the module made for entry `entry`
+/// of `features` (a convolution and its ReLU take two indices, a max-pool one).
+fn module_index(features: &[Feature], entry: usize) -> usize {
+    features[..entry].iter().map(|f| if matches!(f, Feature::Conv(_)) { 2 } else { 1 }).sum()
 }
 
 /// Samples run through the network in one pass; a larger batch runs in parts of this size
@@ -266,8 +297,13 @@ mod tests {
     #[test]
     fn random_vgg16_tiny_has_torchvisions_layout() {
         let vgg = Vgg::random(&VggConfig::vgg16_tiny(), 1, &Device::Cpu, DType::F32).unwrap();
-        // 13 × (conv, relu) + 5 pools + flatten + 2 × (linear, relu, dropout) + linear.
-        assert_eq!(vgg.layers().len(), 13 * 2 + 5 + 1 + 2 * 3 + 1);
+        // 13 × (conv, relu) + 5 pools + avgpool + flatten + 2 × (linear, relu, dropout) + linear.
+        assert_eq!(vgg.layers().len(), 13 * 2 + 5 + 1 + 1 + 2 * 3 + 1);
+        let names = vgg.layer_names();
+        assert_eq!(
+            [&names[0], &names[4], &names[31], &names[32], &names[39]],
+            ["features.0", "features.4", "avgpool", "flatten", "classifier.6"]
+        );
         let x = Tensor::zeros((2, 3, 224, 224), DType::F32, &Device::Cpu).unwrap();
         assert_eq!(vgg.forward(&x).unwrap().dims(), &[2, 1000]);
     }

@@ -1,42 +1,45 @@
-//! LRP-ε (zennit's `Epsilon`): the denominator stabilised away from zero.
+//! LRP-ε (Bach et al. 2015; zennit's `Epsilon`): LRP-0 with the denominator pushed away from 0.
 
-use candle_core::{Result, Tensor};
+use super::{Group, Input, Modified, Modifier, Propagation, Rule, Stabiliser, Term, invalid};
+use crate::error::Result;
 
-use super::{Rule, ratio, scaled_ratio, single};
-use crate::model::Affine;
-
-/// LRP-ε: `R_j = Σ_k a_j w_jk / (z_k + ε·sign(z_k)) · R_k`, with `sign(0) = 1` as zennit.
-///
-/// `p = z + ε·sign(z)`, the stabiliser held constant, so `c = Wᵀ (g · z/p)`.
+/// LRP-ε: `R_j = Σ_k a_j w_jk / (z_k + ε·sign(z_k)) · R_k`, `sign(0) = 1` as zennit. The ε
+/// absorbs some relevance: weak, contradictory contributions are explained less. Used on the
+/// dense layers by every zennit preset.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Epsilon {
-    /// ε > 0.
-    pub epsilon: f64,
+    epsilon: Stabiliser,
 }
 
 impl Epsilon {
-    /// `p = z + ε·sign(z)`.
-    fn stabilise(&self, z: &Tensor) -> Result<Tensor> {
-        let sign = z.ge(&z.zeros_like()?)?.to_dtype(z.dtype())?.affine(2.0, -1.0)?;
-        z.add(&sign.affine(self.epsilon, 0.0)?)
+    /// LRP-ε with `ε > 0`, finite (`ε = 0` is [`super::Lrp0`]).
+    pub fn new(epsilon: f64) -> Result<Self> {
+        if epsilon.is_nan() || epsilon <= 0.0 {
+            return Err(invalid("epsilon", epsilon, "ε must be > 0 (ε = 0 is the rule LRP-0)"));
+        }
+        Ok(Self { epsilon: Stabiliser::new(epsilon)? })
+    }
+
+    /// ε.
+    pub fn epsilon(&self) -> f64 {
+        self.epsilon.epsilon()
+    }
+}
+
+impl Default for Epsilon {
+    /// zennit's default, `ε = 10⁻⁶`.
+    fn default() -> Self {
+        Self { epsilon: Stabiliser::DEFAULT }
     }
 }
 
 impl Rule for Epsilon {
     fn name(&self) -> String {
-        format!("epsilon({})", self.epsilon)
+        format!("epsilon({})", self.epsilon())
     }
 
-    fn forward(&self, layer: &dyn Affine, inputs: &[Tensor]) -> Result<Tensor> {
-        let z = layer.apply(single(self, inputs)?, layer.weight(), Some(layer.bias()))?;
-        let stabiliser = self.stabilise(&z.detach())?.sub(&z.detach())?;
-        let p = z.add(&stabiliser)?;
-        p.mul(&ratio(&z.detach(), &p.detach())?.detach())
-    }
-
-    fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
-        let a = single(self, inputs)?;
-        let s = scaled_ratio(g, z, &self.stabilise(z)?)?;
-        Ok(vec![layer.apply_transposed(&s, layer.weight(), a.shape())?])
+    fn propagation(&self) -> Propagation {
+        let term = Term::new(Input::Activation, Modifier::Keep, Modifier::Keep);
+        Propagation::Modified(Modified { groups: vec![Group::new(vec![term])], stabiliser: self.epsilon })
     }
 }

@@ -1,38 +1,55 @@
-//! LRP-γ (exercise 4, "next convolutions"; zennit's `Gamma`).
+//! LRP-γ (Montavon et al. 2019; zennit's generalised `Gamma`).
 
-use candle_core::{Result, Tensor};
-
-use super::{Rule, positive, reassign, scaled_ratio_over, single};
-use crate::model::Affine;
-use crate::model::elementwise::zip_map;
-
-/// LRP-γ: `R_j = Σ_k a_j (w_jk + γ w_jk⁺) / Σ_j a_j (w_jk + γ w_jk⁺) · R_k`.
-///
-/// Modified forward `p = (w + γw⁺)⋆a + (b + γb⁺)` (the bias as the LRP tutorial's
-/// `newlayer`), reassigned `z ← p·[z/p]_cst`. γ = 0 is the plain gradient.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Gamma {
-    /// γ ≥ 0: how much positive contributions are favoured.
-    pub gamma: f64,
-}
+use super::{Group, Input, Modified, Modifier, Outputs, Propagation, Rule, Stabiliser, Term, invalid};
+use crate::error::Result;
 
 // ANCHOR: gamma_rule
+/// LRP-γ: positive contributions favoured by γ. For non-negative inputs (after a ReLU) and a
+/// positive output `z_k`,
+///
+/// ```text
+/// R_j = Σ_k a_j (w_jk + γ w_jk⁺) / stab(Σ_j a_j (w_jk + γ w_jk⁺) + b_k + γ b_k⁺) · R_k
+/// ```
+///
+/// the sheet's rule (exercise 4). As zennit's generalised rule it also explains negative
+/// outputs (with `w + γw⁻`, favouring the negative contributions that made them) and negative
+/// inputs (`a⁻` pairs with the other modified weight, without bias):
+///
+/// ```text
+/// z_k > 0:  p_k = (W + γW⁺) a⁺ + (W + γW⁻) a⁻ + b + γb⁺
+/// z_k < 0:  p_k = (W + γW⁻) a⁺ + (W + γW⁺) a⁻ + b + γb⁻
+/// ```
+///
+/// Behind a ReLU no relevance reaches a negative output, so only the first line acts, and with
+/// [`Stabiliser::NONE`] that is the sheet's `ConvGamma` exactly. γ = 0 is LRP-0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gamma {
+    gamma: f64,
+    stabiliser: Stabiliser,
+}
+
 impl Gamma {
-    /// LRP-γ with this γ (validated by [`crate::GammaSchedule`]).
-    pub fn new(gamma: f64) -> Self {
-        Self { gamma }
+    /// LRP-γ with `γ ≥ 0`, finite, and zennit's stabiliser 10⁻⁶.
+    pub fn new(gamma: f64) -> Result<Self> {
+        if !gamma.is_finite() || gamma < 0.0 {
+            return Err(invalid("gamma", gamma, "γ must be finite and ≥ 0"));
+        }
+        Ok(Self { gamma, stabiliser: Stabiliser::DEFAULT })
     }
 
-    /// `θ + γθ⁺` for a weight or bias `θ`, for the autograd engine (differentiable).
-    fn modify(&self, theta: &Tensor) -> Result<Tensor> {
-        theta.add(&positive(theta)?.affine(self.gamma, 0.0)?)
+    /// LRP-γ for a γ already checked (a [`crate::GammaSchedule`]'s).
+    pub(crate) fn from_valid(gamma: f64) -> Self {
+        Self { gamma, stabiliser: Stabiliser::DEFAULT }
     }
 
-    /// [`Gamma::modify`]'s values in one pass instead of three candle ops (17 ms for a
-    /// 512×512×3×3 kernel), with the same arithmetic (`relu` is `max(0)`, `affine` rounds γ to the dtype).
-    fn modify_fused(&self, theta: &Tensor) -> Result<Tensor> {
-        let (g32, g64) = (self.gamma as f32, self.gamma);
-        zip_map([theta], |[t]| t + (t.max(0.0) * g32 + 0.0), |[t]| t + (t.max(0.0) * g64 + 0.0))
+    /// The same rule with another stabiliser ([`Stabiliser::NONE`] for the sheet's).
+    pub fn with_stabiliser(self, stabiliser: Stabiliser) -> Self {
+        Self { stabiliser, ..self }
+    }
+
+    /// γ.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
     }
 }
 
@@ -41,20 +58,20 @@ impl Rule for Gamma {
         format!("gamma({})", self.gamma)
     }
 
-    fn forward(&self, layer: &dyn Affine, inputs: &[Tensor]) -> Result<Tensor> {
-        let a = single(self, inputs)?;
-        let z = layer.apply(a, layer.weight(), Some(layer.bias()))?;
-        let p = layer.apply(a, &self.modify(layer.weight())?, Some(&self.modify(layer.bias())?))?;
-        reassign(&z, &p)
-    }
-
-    fn backward(&self, layer: &dyn Affine, inputs: &[Tensor], z: &Tensor, g: &Tensor) -> Result<Vec<Tensor>> {
-        let a = single(self, inputs)?;
-        let key = format!("gamma {:e}", self.gamma);
-        let w = layer.derived_weight(&key, &|w| self.modify_fused(w))?;
-        let p = layer.apply(a, &w, Some(&self.modify_fused(layer.bias())?))?;
-        let s = scaled_ratio_over(p, g, z)?;
-        Ok(vec![layer.apply_transposed(&s, &w, a.shape())?])
+    fn propagation(&self) -> Propagation {
+        let (up, down) = (Modifier::AddPositive(self.gamma), Modifier::AddNegative(self.gamma));
+        let group = |favoured: Modifier, other: Modifier, outputs| Group {
+            terms: vec![
+                Term::new(Input::Positive, favoured, favoured),
+                Term::new(Input::Negative, other, Modifier::Zero),
+            ],
+            factor: 1.0,
+            outputs,
+        };
+        Propagation::Modified(Modified {
+            groups: vec![group(up, down, Outputs::Positive), group(down, up, Outputs::Negative)],
+            stabiliser: self.stabiliser,
+        })
     }
 }
 // ANCHOR_END: gamma_rule

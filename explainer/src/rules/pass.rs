@@ -1,33 +1,18 @@
-//! The plain gradient rule (zennit's `Pass`/`Gradient`): the layer is left as it is.
+//! Pass (zennit's `Pass`): relevance passes an elementwise layer unchanged.
 
-use candle_core::{Result, Tensor};
+use super::{Propagation, Rule};
 
-use super::{Rule, single};
-use crate::model::Affine;
-
-/// The layer unchanged: `p = z`, so the modified gradient is the gradient, `c = Wᵀ g`.
-/// REFERENCE.md uses it on the dense layers; on every layer it gives Gradient×Input.
+/// Pass, for ReLU: `R_in = R_out`. In the engines' modified gradient this is the ReLU's own
+/// mask: `R = a ⊙ g` is 0 wherever the ReLU is off, so masking `g` there changes nothing.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Pass;
 
-// ANCHOR: pass_rule
 impl Rule for Pass {
     fn name(&self) -> String {
         "pass".into()
     }
 
-    fn forward(&self, layer: &dyn Affine, inputs: &[Tensor]) -> Result<Tensor> {
-        layer.apply(single(self, inputs)?, layer.weight(), Some(layer.bias()))
-    }
-
-    fn backward(
-        &self,
-        layer: &dyn Affine,
-        inputs: &[Tensor],
-        _z: &Tensor,
-        g: &Tensor,
-    ) -> Result<Vec<Tensor>> {
-        Ok(vec![layer.apply_transposed(g, layer.weight(), single(self, inputs)?.shape())?])
+    fn propagation(&self) -> Propagation {
+        Propagation::Pass
     }
 }
-// ANCHOR_END: pass_rule

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::pool::{Float, Pooled};
 use super::{E, Segment, Tiling, per_thread, planes_by_chunk, segments};
-use crate::model::gemm::{MatRef, matmul};
+use crate::gemm::{MatRef, matmul};
 
 /// One tiled map (the convolution, or its adjoint) as [`run_bands`] drives it: from `from`
 /// channels in to `to` channels out, through 36 matrix products per band.

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::rows::{g_times, mix};
 use super::{ALPHA, E, per_thread, planes_by_chunk};
-use crate::model::elementwise::with_slice;
+use crate::elementwise::with_slice;
 
 /// Kernels transformed per block: each block is transposed to one row per kernel entry.
 const BLOCK: usize = 1024;
@@ -49,8 +49,8 @@ pub fn transform_kernel(weight: &Tensor) -> Result<Tensor> {
 /// `G` down the 3 columns of every kernel of the block, then along the 6 rows, each step
 /// [`mix`]ed along one row per kernel entry.
 fn transform_kernels<T: WithDType>(w: &[T], rows: &mut [&mut [T]]) -> Result<()> {
-    let mut entries = vec![T::zero(); 9 * BLOCK];
-    let mut columns = vec![T::zero(); ALPHA * 3 * BLOCK];
+    let mut entries = [T::zero(); 9 * BLOCK];
+    let mut columns = [T::zero(); ALPHA * 3 * BLOCK];
     let kernels = w.len() / 9;
     for k0 in (0..kernels).step_by(BLOCK) {
         let len = BLOCK.min(kernels - k0);

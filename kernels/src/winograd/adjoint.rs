@@ -7,7 +7,7 @@ use super::bands::{TiledPass, run_bands};
 use super::pool::Float;
 use super::rows::{a_times, b_times, deinterleave, interleave, mix, rows_mut};
 use super::{ALPHA, M, Segment, Tiling};
-use crate::model::gemm::MatRef;
+use crate::gemm::MatRef;
 
 /// The transposed convolution as a [`TiledPass`]: `s` `(N, O, Ho, Wo)`, `u` `(36, O, C)`,
 /// added into an input `(N, C, H, W)`.

@@ -3,13 +3,13 @@
 //! the float32 error of each against the same convolution in float64.
 //!
 //! ```sh
-//! cargo bench -p explainer --bench convolution -- --runs 7
+//! cargo bench -p kernels --bench convolution -- --runs 7
 //! ```
 
 use std::time::Instant;
 
 use candle_core::{DType, Device, Shape, Tensor};
-use explainer::model::{Affine, Conv2d, im2col, winograd};
+use kernels::{ConvKernel, im2col, winograd};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
 #[global_allocator]
@@ -71,7 +71,7 @@ fn main() -> anyhow::Result<()> {
         let x = Tensor::randn(0f32, 1.0, (1, c, side, side), &d)?.relu()?;
         let weight = (Tensor::randn(0f32, 1.0, (o, c, 3, 3), &d)? * (2.0 / (9.0 * c as f64)).sqrt())?;
         let s = Tensor::randn(0f32, 1.0, (1, o, side, side), &d)?;
-        let layer = Conv2d::new(weight.clone(), Tensor::zeros(o, DType::F32, &d)?, 1);
+        let layer = ConvKernel::new(weight.clone(), 1)?;
         let t = Instant::now();
         let u = winograd::transform_kernel(&weight)?;
         let transform_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -86,12 +86,12 @@ fn main() -> anyhow::Result<()> {
         let exact = im2col::conv2d(&x.to_dtype(DType::F64)?, &weight.to_dtype(DType::F64)?, 1)?;
         let e_direct = rel_max(&im2col::conv2d(&x, &weight, 1)?, &exact)?;
         let e_fast = rel_max(&winograd::conv2d(&x, &u, 1, None, false)?, &exact)?;
-        // The layer's own transposed pass, whichever method it picks, against float64.
-        let exact_t = Conv2d::new(weight.to_dtype(DType::F64)?, Tensor::zeros(o, DType::F64, &d)?, 1)
-            .apply_transposed(&s.to_dtype(DType::F64)?, &weight.to_dtype(DType::F64)?, &input)?;
-        let e_t = rel_max(&layer.apply_transposed(&s, layer.weight(), &input)?, &exact_t)?;
+        // The kernel's own transposed pass, whichever method it picks, against float64.
+        let exact_t =
+            ConvKernel::new(weight.to_dtype(DType::F64)?, 1)?.transposed(&s.to_dtype(DType::F64)?, &input)?;
+        let e_t = rel_max(&layer.transposed(&s, &input)?, &exact_t)?;
         println!(
-            "{:>14} {direct:>9.2} {fast:>9.2} {t_direct:>9.2} {t_fast:>9.2} {e_direct:>10.1e} {e_fast:>10.1e}   (layer's transposed pass: {e_t:.1e}; kernel transform, once: {transform_ms:.1} ms)",
+            "{:>14} {direct:>9.2} {fast:>9.2} {t_direct:>9.2} {t_fast:>9.2} {e_direct:>10.1e} {e_fast:>10.1e}   (kernel's transposed pass: {e_t:.1e}; kernel transform, once: {transform_ms:.1} ms)",
             format!("{c}→{o} @ {side}")
         );
     }

@@ -6,7 +6,7 @@ use super::bands::{TiledPass, run_bands};
 use super::pool::Float;
 use super::rows::{at_times, bt_times, deinterleave, interleave, mix, rows_mut};
 use super::{ALPHA, M, Segment, Tiling};
-use crate::model::gemm::MatRef;
+use crate::gemm::MatRef;
 
 /// The convolution as a [`TiledPass`]: `x` `(N, C, H, W)`, `u` `(36, O, C)`, then the bias and
 /// the ReLU if asked.

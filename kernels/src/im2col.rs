@@ -12,7 +12,7 @@ use candle_core::{
     CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, WithDType, backend::BackendStorage,
 };
 
-use super::elementwise::with_slice;
+use crate::elementwise::with_slice;
 
 /// Unfolds `(N, C, H, W)` into `(N, C·k·k, Ho·Wo)` for a `k×k` kernel, padding `p`, stride 1.
 #[derive(Debug, Clone, Copy)]

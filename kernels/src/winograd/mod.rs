@@ -40,7 +40,7 @@ pub use pool::Float;
 
 use candle_core::{DType, Result, Tensor};
 
-use super::elementwise::with_slice;
+use crate::elementwise::with_slice;
 use adjoint::adjoint_batch;
 use forward::forward_batch;
 
@@ -188,12 +188,12 @@ fn segments(t: Tiling, (g0, g1): (usize, usize)) -> Vec<Segment> {
 
 /// For each chunk of `chunk` channels, the planes of those channels in every sample the band
 /// touches: `planes` is `(N, channels, plane)`, the result `[chunk][sample in band]`.
-fn planes_by_chunk<'a, T>(
-    planes: &'a mut [T],
+fn planes_by_chunk<T>(
+    planes: &mut [T],
     (channels, plane): (usize, usize),
     chunk: usize,
     samples: std::ops::RangeInclusive<usize>,
-) -> Vec<Vec<&'a mut [T]>> {
+) -> Vec<Vec<&mut [T]>> {
     let mut by_chunk: Vec<Vec<&mut [T]>> = (0..channels.div_ceil(chunk)).map(|_| Vec::new()).collect();
     let first = *samples.start();
     for sample in planes.chunks_exact_mut(channels * plane).skip(first).take(samples.count()) {
@@ -236,7 +236,7 @@ pub fn conv2d_transposed(s: &Tensor, u: &Tensor, padding: usize, (h, w): (usize,
 mod tests {
     use super::rows::{a_times, at_times, b_times, bt_times, g_times};
     use super::*;
-    use crate::model::im2col;
+    use crate::im2col;
     use candle_core::Device;
 
     /// `Bᵀ` (α × α): the input transform.

@@ -1,0 +1,267 @@
+//! The generic LRP step, prepared per layer (see [`crate::rules`] for the math).
+//!
+//! A [`Step`] holds what a rule needs on its layer: for each group, the bias `Σ σ_k ρ_k(b)`
+//! and the kernel of the stacked weight `[σ_k ρ_k(W)]_k` (along the input axis), so that a
+//! group's denominator is one pass over the stacked inputs `[a_k]_k` and its transposed pass
+//! gives every term's `σ_k ρ_k(W)ᵀ s` at once. Kernels are made on first use and kept.
+
+use std::sync::OnceLock;
+
+use candle_core::{DType, Tensor};
+
+use super::ratio::Ratio;
+use crate::error::{Error, Result};
+use crate::model::{Affine, Kernel, PreparedModel};
+use crate::rules::{Group, Input, Modified, Modifier, Propagation, Rule};
+
+/// What the engines do on one layer.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// The layer's own gradient (ReLU: its mask; pools: routing or spreading).
+    Gradient,
+    /// A modified step with its prepared groups.
+    Modified(ModifiedStep),
+}
+
+/// A rule's modified step on one layer.
+#[derive(Debug)]
+pub(crate) struct ModifiedStep {
+    /// The rule's name, for messages.
+    pub name: String,
+    /// The rule as data.
+    pub spec: Modified,
+    /// Per group, what was prepared.
+    groups: Vec<PreparedGroup>,
+}
+
+/// One group's bias and its kernels: over all terms, and over the terms that remain when the
+/// input is non-negative (`a⁻ = 0` drops the terms reading it).
+#[derive(Debug)]
+struct PreparedGroup {
+    bias: Option<Tensor>,
+    all: OnceLock<Kernel>,
+    nonnegative: OnceLock<Kernel>,
+}
+
+impl Step {
+    /// The step of `rule` (none: the gradient) on layer `index` of `network`, its parameters
+    /// checked against the model's dtype.
+    pub fn new(network: &PreparedModel<'_>, index: usize, rule: Option<&dyn Rule>) -> Result<Self> {
+        let Some(rule) = rule else { return Ok(Step::Gradient) };
+        let spec = match rule.propagation() {
+            Propagation::Gradient | Propagation::Pass => return Ok(Step::Gradient),
+            Propagation::Modified(spec) => spec,
+        };
+        let model = network.model();
+        let name = format!("{} on {}", rule.name(), model.layer_names()[index]);
+        check_representable(&name, &spec, model.dtype())?;
+        let layer = &model.layers()[index];
+        let groups = spec
+            .groups
+            .iter()
+            .map(|group| {
+                let bias = match layer.affine() {
+                    Some(affine) => group_bias(&name, affine, group)?,
+                    None => None,
+                };
+                Ok(PreparedGroup { bias, all: OnceLock::new(), nonnegative: OnceLock::new() })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Step::Modified(ModifiedStep { name, spec, groups }))
+    }
+}
+
+/// The distinct inputs of a modified step and the modified gradient at each (its terms' `σ_k
+/// ρ_k(W)ᵀ s` summed per input): the relevance at the layer's input is `Σ input ⊙ gradient`.
+pub(crate) type Contributions = Vec<(Input, Tensor, Tensor)>;
+
+impl ModifiedStep {
+    /// The step on layer `index` given its input `a`, its output `z` (`max(0, z)` where a ReLU
+    /// follows: the same where the gradient is not zero) and the modified gradient `g` there;
+    /// `a_nonnegative`/`z_nonnegative` say what is known of their signs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward(
+        &self,
+        network: &PreparedModel<'_>,
+        index: usize,
+        a: &Tensor,
+        a_nonnegative: bool,
+        z: &Tensor,
+        z_nonnegative: bool,
+        g: &Tensor,
+    ) -> Result<Contributions> {
+        let own = network.kernel(index).ok_or_else(|| self.error("the layer has no kernel"))?;
+        if self.spec.is_identity() {
+            // p = z: no modified weights, and z must stay as it is.
+            let ratio = Ratio { factor: 1.0, outputs: crate::rules::Outputs::All, epsilon: self.epsilon() };
+            let s = ratio.new_tensor(z, g, z)?;
+            return Ok(vec![(Input::Activation, a.clone(), own.transposed(&s, a.shape())?)]);
+        }
+        let layer = &network.model().layers()[index];
+        let affine = layer.affine().ok_or_else(|| self.error("a modified step needs parameters"))?;
+        let mut out: Contributions = Vec::new();
+        for (group, prepared) in self.spec.groups.iter().zip(&self.groups) {
+            if group.outputs == crate::rules::Outputs::Negative && z_nonnegative {
+                continue; // no output is negative: the group explains nothing
+            }
+            let terms: Vec<usize> = (0..group.terms.len())
+                .filter(|&k| !(a_nonnegative && group.terms[k].input == Input::Negative))
+                .collect();
+            if terms.is_empty() {
+                continue;
+            }
+            let inputs = terms
+                .iter()
+                .map(|&k| term_input(&group.terms[k].input, a, a_nonnegative))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let stacked = if inputs.len() == 1 { inputs[0].clone() } else { Tensor::cat(&inputs, 1)? };
+            let cell = if a_nonnegative { &prepared.nonnegative } else { &prepared.all };
+            let kernel = match cell.get() {
+                Some(kernel) => kernel,
+                None => {
+                    let kernel = affine.kernel(self.stacked_weight(affine, group, &terms)?)?;
+                    cell.get_or_init(|| kernel)
+                }
+            };
+            let p = kernel.forward(&stacked, prepared.bias.as_ref(), false)?;
+            let ratio = Ratio { factor: group.factor, outputs: group.outputs, epsilon: self.epsilon() };
+            let s = ratio.over(p, g, z)?;
+            let c = kernel.transposed(&s, stacked.shape())?;
+            let channels = a.dim(1)?;
+            for (j, (&k, input)) in terms.iter().zip(inputs).enumerate() {
+                let part = if terms.len() == 1 { c.clone() } else { c.narrow(1, j * channels, channels)? };
+                let which = &group.terms[k].input;
+                match out.iter_mut().find(|(i, _, _)| i == which) {
+                    Some((_, _, sum)) => *sum = sum.add(&part)?,
+                    None => out.push((which.clone(), input, part)),
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push((Input::Activation, a.clone(), a.zeros_like()?));
+        }
+        Ok(out)
+    }
+
+    /// ε of the rule's stabiliser.
+    pub fn epsilon(&self) -> f64 {
+        self.spec.stabiliser.epsilon()
+    }
+
+    /// `[σ_k ρ_k(W)]_k` over `terms`, stacked along the input axis, checked finite.
+    fn stacked_weight(&self, affine: &dyn Affine, group: &Group, terms: &[usize]) -> Result<Tensor> {
+        let parts = terms
+            .iter()
+            .map(|&k| modified(affine.weight(), group.terms[k].weight, group.terms[k].sign))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let w = if parts.len() == 1 { parts[0].clone() } else { Tensor::cat(&parts, 1)? };
+        check_finite(&self.name, "modified weight", &w)?;
+        Ok(w)
+    }
+
+    fn error(&self, why: &str) -> Error {
+        Error::InvalidParameter { name: "composite", value: self.name.clone(), why: why.into() }
+    }
+}
+
+/// The tensor a term reads for the layer input `a`.
+pub(crate) fn term_input(input: &Input, a: &Tensor, a_nonnegative: bool) -> candle_core::Result<Tensor> {
+    match input {
+        Input::Activation => Ok(a.clone()),
+        Input::Positive if a_nonnegative => Ok(a.clone()),
+        Input::Positive => a.relu(),
+        Input::Negative => a.minimum(0.0),
+        Input::Ones => a.ones_like(),
+        Input::PerChannel(values) => per_channel(values, a),
+    }
+}
+
+/// One value per channel (axis 1) broadcast to the shape of `a` (the sheet's `X*0 + bound`).
+pub(crate) fn per_channel(values: &[f64], a: &Tensor) -> candle_core::Result<Tensor> {
+    let mut shape = vec![1; a.rank()];
+    shape[1] = values.len();
+    Tensor::new(values, a.device())?
+        .to_dtype(a.dtype())?
+        .reshape(shape)?
+        .broadcast_as(a.shape())?
+        .contiguous()
+}
+
+/// `σ · ρ(θ)` elementwise, in `θ`'s dtype.
+pub(crate) fn modified(theta: &Tensor, modifier: Modifier, sign: f64) -> candle_core::Result<Tensor> {
+    if modifier == Modifier::Keep && sign == 1.0 {
+        return Ok(theta.clone());
+    }
+    let negate = sign < 0.0;
+    kernels::elementwise::zip_map(
+        [theta],
+        |[t]| {
+            let v = modifier.apply(t);
+            if negate { -v } else { v }
+        },
+        |[t]| {
+            let v = modifier.apply(t);
+            if negate { -v } else { v }
+        },
+    )
+}
+
+/// `Σ_k σ_k ρ_k(b)` of a group (`None` when every term's bias is zeroed), checked finite.
+fn group_bias(name: &str, affine: &dyn Affine, group: &Group) -> Result<Option<Tensor>> {
+    let mut sum: Option<Tensor> = None;
+    for term in group.terms.iter().filter(|t| t.bias != Modifier::Zero) {
+        let b = modified(affine.bias(), term.bias, term.sign)?;
+        sum = Some(match sum {
+            Some(s) => s.add(&b)?,
+            None => b,
+        });
+    }
+    if let Some(b) = &sum {
+        check_finite(name, "modified bias", b)?;
+    }
+    Ok(sum)
+}
+
+/// An error unless every value of `t` is finite (a γ too large for the dtype overflows).
+fn check_finite(name: &str, what: &str, t: &Tensor) -> Result<()> {
+    let bad = t.sub(t)?.abs()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+    if bad != 0.0 || bad.is_nan() {
+        return Err(Error::InvalidParameter {
+            name: "rule",
+            value: name.to_owned(),
+            why: format!(
+                "its {what} is not finite in {:?}: a parameter is too large for that precision",
+                t.dtype()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// An error unless every parameter of `spec` is finite in `dtype` (ε, factors, γ, bounds).
+fn check_representable(name: &str, spec: &Modified, dtype: DType) -> Result<()> {
+    let mut values = vec![("stabiliser ε", spec.stabiliser.epsilon())];
+    for group in &spec.groups {
+        values.push(("factor", group.factor));
+        for term in &group.terms {
+            values.extend(term.weight.parameter().map(|g| ("γ", g)));
+            if let Input::PerChannel(bounds) = &term.input {
+                values.extend(bounds.iter().map(|&b| ("bound", b)));
+            }
+        }
+    }
+    for (what, v) in values {
+        let fits = match dtype {
+            DType::F32 => (v as f32).is_finite(),
+            _ => v.is_finite(),
+        };
+        if !fits {
+            return Err(Error::InvalidParameter {
+                name: "rule",
+                value: format!("{name}: {what} = {v}"),
+                why: format!("is not finite in the model's precision {dtype:?}"),
+            });
+        }
+    }
+    Ok(())
+}

@@ -83,9 +83,10 @@ fn main() -> anyhow::Result<()> {
     let lrp = Lrp::default();
     let methods: [(&str, &dyn Attributor); 2] = [("LRP", &lrp), ("Gradient×Input", &GradientTimesInput)];
     for (name, attributor) in methods {
+        let prepared = attributor.prepare(&model)?;
         for (batch, input) in [(1, &single), (args.batch, &batched)] {
             let seconds = median_seconds(args.runs, || {
-                attributor.attribute(&model, input, class)?;
+                prepared.attribute(input, class)?;
                 Ok(())
             })?;
             println!("  {name:<15} batch {batch:>3}: {:8.3} ms/scene", 1e3 * seconds / batch as f64);

@@ -2,12 +2,18 @@
 //! one by default, F32): medians of forward, Gradient×Input and LRP (explicit engine), images
 //! per second, peak memory, and, with `--python PATH` (or `XAI_PYTHON`), the same numbers
 //! from the sheet's PyTorch code (`explainer/bench/pytorch_reference.py`), run just before and
-//! just after ours, and the ratios against the faster of the two PyTorch runs.
+//! just after ours, and the ratios against the faster of the two PyTorch runs. It also times
+//! two zennit presets (`epsilon_gamma_box`, `epsilon_alpha2_beta1_flat`); with `--zennit`,
+//! zennit's own (`explainer/bench/zennit_reference.py`, same venv) runs after ours and the
+//! ratios are printed.
 //!
 //! ```sh
-//! cargo bench -p explainer --bench vgg16 -- --runs 7 --python /work/torchvenv/bin/python
+//! cargo bench -p explainer --bench vgg16 -- --runs 7 --python /work/torchvenv/bin/python --zennit
 //! cargo bench -p explainer --bench vgg16 -- --runs 3 --batch 8 --python /work/torchvenv/bin/python
 //! ```
+//!
+//! Every attributor is prepared once ([`Attributor::prepare`]) and timed on repeated calls; the
+//! first call, which makes its kernel transforms, is printed apart.
 //!
 //! Threads: candle and PyTorch both use `RAYON_NUM_THREADS` / the core count (passed on as
 //! `--threads`). Add `--autograd` to time the autograd LRP engine once (slow), and
@@ -19,7 +25,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
-use explainer::{Attributor, Composite, Engine, GradientTimesInput, Lrp, Vgg, VggConfig};
+use explainer::{Attributor, Composite, Engine, GradientTimesInput, Lrp, Preset, Vgg, VggConfig};
 use rand::{Rng, SeedableRng};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
@@ -35,6 +41,7 @@ struct Args {
     runs: usize,
     batch: usize,
     python: Option<PathBuf>,
+    zennit: bool,
     autograd: bool,
     accuracy: bool,
 }
@@ -44,6 +51,7 @@ fn args() -> anyhow::Result<Args> {
         runs: RUNS,
         batch: 1,
         python: std::env::var_os("XAI_PYTHON").map(PathBuf::from),
+        zennit: false,
         autograd: false,
         accuracy: false,
     };
@@ -61,11 +69,12 @@ fn args() -> anyhow::Result<Args> {
                 anyhow::ensure!(args.batch > 0, "--batch must be at least 1");
             }
             "--autograd" => args.autograd = true,
+            "--zennit" => args.zennit = true,
             "--accuracy" => args.accuracy = true,
             "--bench" => {} // passed by `cargo bench`
             other => {
                 anyhow::bail!(
-                    "unknown argument {other}; use --runs N, --batch N, --python PATH, --autograd, --accuracy"
+                    "unknown argument {other}; use --runs N, --batch N, --python PATH, --zennit, --autograd, --accuracy"
                 )
             }
         }
@@ -120,9 +129,20 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
 
 /// Runs the PyTorch reference once and returns its JSON line.
 fn pytorch(python: &PathBuf, threads: usize, runs: usize, batch: usize) -> anyhow::Result<String> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench").join("pytorch_reference.py");
+    reference(python, "pytorch_reference.py", threads, runs, batch)
+}
+
+/// Runs `bench/<script>` once with the benchmark's threads, runs and batch and returns its JSON line.
+fn reference(
+    python: &PathBuf,
+    script: &str,
+    threads: usize,
+    runs: usize,
+    batch: usize,
+) -> anyhow::Result<String> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench").join(script);
     println!(
-        "PyTorch: {} {} --threads {threads} --repeats {runs} --batch {batch}",
+        "reference: {} {} --threads {threads} --repeats {runs} --batch {batch}",
         python.display(),
         script.display()
     );
@@ -197,25 +217,50 @@ fn main() -> anyhow::Result<()> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(SEED);
     let pixels: Vec<f32> = (0..batch * 3 * 224 * 224).map(|_| rng.random_range(-2.1f32..2.6)).collect();
     let x = Tensor::from_vec(pixels, (batch, 3, 224, 224), &device)?;
-    // The first pass makes the Winograd kernel transforms of the layers' weights (kept).
+    // The first pass makes the Winograd kernel transforms of the layers' weights (kept by
+    // the prepared model).
+    let network = vgg.prepare()?;
     let t = Instant::now();
-    let class = vgg.forward(&x)?.argmax(1)?.to_vec1::<u32>()?[0] as usize;
+    let class = network.forward(&x)?.argmax(1)?.to_vec1::<u32>()?[0] as usize;
     let first_forward = t.elapsed().as_secs_f64();
 
-    let forward = median_seconds(runs, || Ok(vgg.forward(&x).map(drop)?))?;
-    let gxi = median_seconds(runs, || Ok(GradientTimesInput.attribute(&vgg, &x, class).map(drop)?))?;
-    let lrp = median_seconds(runs, || Ok(Lrp::default().attribute(&vgg, &x, class).map(drop)?))?;
+    let forward = median_seconds(runs, || Ok(network.forward(&x).map(drop)?))?;
+    drop(network);
+    // Each prepared attributor owns its kernels; dropped after its runs.
+    let time = |lrp: &dyn Attributor| -> anyhow::Result<(f64, f64, f64)> {
+        let prepared = lrp.prepare(&vgg)?;
+        median_seconds(runs, || Ok(prepared.attribute(&x, class).map(drop)?))
+    };
+    let gxi = time(&GradientTimesInput)?;
+    let lrp = time(&Lrp::default())?;
+    let defaults = Default::default();
+    let egb = time(&Lrp::new(Preset::EpsilonGammaBox.composite(&defaults)?))?;
+    let eabf = time(&Lrp::new(Preset::EpsilonAlpha2Beta1Flat.composite(&defaults)?))?;
     println!(
         "ours, batch {batch}, medians of {runs} runs (class {class}, load average {:.1}):",
         load_average().unwrap_or(f64::NAN)
     );
-    for (name, (s, cpu, _)) in [("forward", forward), ("gradient_x_input", gxi), ("lrp", lrp)] {
+    let timed = [
+        ("forward", forward),
+        ("gradient_x_input", gxi),
+        ("lrp", lrp),
+        ("epsilon_gamma_box", egb),
+        ("epsilon_alpha2_beta1_flat", eabf),
+    ];
+    for (name, (s, cpu, _)) in timed {
         let rate = batch as f64 / s;
         println!("  {name:<18} {s:>8.3} s   {rate:>6.2} images/s   (CPU {cpu:.3} s per run, all threads)");
     }
     println!(
-        "  first calls (kernel transforms made and kept): forward {first_forward:.3} s, LRP {:.3} s (γ's)",
-        lrp.2
+        "  first calls (kernel transforms made and kept): forward {first_forward:.3} s, LRP {:.3} s, \
+         epsilon_gamma_box {:.3} s, epsilon_alpha2_beta1_flat {:.3} s",
+        lrp.2, egb.2, eabf.2
+    );
+    // The sheet's composite is the yardstick for the others.
+    println!(
+        "  against the sheet's composite: epsilon_gamma_box {:.2}×, epsilon_alpha2_beta1_flat {:.2}×",
+        egb.0 / lrp.0,
+        eabf.0 / lrp.0
     );
     let ours = [("forward", forward.0), ("gradient_x_input", gxi.0), ("lrp", lrp.0)];
     let peak = peak_rss_mb();
@@ -237,6 +282,15 @@ fn main() -> anyhow::Result<()> {
     }
     drop(vgg);
 
+    if let (Some(python), true) = (&args.python, args.zennit) {
+        let json = reference(python, "zennit_reference.py", threads, runs, args.batch)?;
+        for (name, s) in [("epsilon_gamma_box", egb.0), ("epsilon_alpha2_beta1_flat", eabf.0)] {
+            match json_number(&json, &format!("zennit_{name}_s")) {
+                Some(z) => println!("{name:<26} ours {s:>7.3}s  zennit {z:>7.3}s  {:>6.3}× zennit", s / z),
+                None => println!("{name:<26} (no zennit_{name}_s in the output)"),
+            }
+        }
+    }
     if let Some(python) = &args.python {
         references.push(pytorch(python, threads, runs, args.batch)?);
         println!(

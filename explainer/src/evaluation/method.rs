@@ -67,6 +67,7 @@ impl Method {
             Self::GradientTimesInput => &GradientTimesInput,
             Self::Lrp(lrp) => lrp,
         };
+        let prepared = attributor.prepare(model)?;
         let mut maps: Vec<Option<RelevanceMap>> = vec![None; n];
         let mut distinct: Vec<usize> = classes.to_vec();
         distinct.sort_unstable();
@@ -78,7 +79,7 @@ impl Method {
             } else {
                 input.index_select(&Tensor::new(positions.as_slice(), input.device())?, 0)?
             };
-            let relevance = attributor.attribute(model, &batch, class)?.relevance;
+            let relevance = prepared.attribute(&batch, class)?.relevance;
             for (j, &position) in positions.iter().enumerate() {
                 maps[position as usize] = Some(RelevanceMap::from_tensor(&relevance, j)?);
             }

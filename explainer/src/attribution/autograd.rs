@@ -101,7 +101,9 @@ pub(crate) fn modified_gradient(
                 Some(g) => g.detach(),
                 None => v.as_tensor().zeros_like()?,
             };
-            Ok((input, v.as_tensor().detach(), g))
+            // Leaves made behind a flatten (a dense first layer) take the input's shape.
+            let shape = x.as_tensor().shape();
+            Ok((input, v.as_tensor().detach().reshape(shape)?, g.reshape(shape)?))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((logits.detach(), contributions))

@@ -122,6 +122,11 @@ fn timed_modified_gradient(
         if i == 0 {
             return Ok((logits, contributions));
         }
+        if contributions.iter().any(|(input, _, _)| replaces_the_input(input)) {
+            // The first layer with parameters, behind only reshaping layers (a dense network's
+            // flatten): its contributions, shaped as the network's input, are the answer.
+            return Ok((logits, shaped_as(contributions, x, network, i)?));
+        }
         g = gradient_at_input(&a, contributions)?;
         z_nonnegative = nonnegative[i];
         z = a;
@@ -129,6 +134,34 @@ fn timed_modified_gradient(
     Err(no_layers(network))
 }
 // ANCHOR_END: explicit_backward
+
+/// Whether a term reads something other than the activation (zB's bounds, ones).
+fn replaces_the_input(input: &Input) -> bool {
+    matches!(input, Input::Ones | Input::PerChannel(_))
+}
+
+/// `contributions` of layer `layer` reshaped to the network input `x`'s shape, if only reshaping
+/// layers (flatten, dropout) come before it.
+pub(crate) fn shaped_as(
+    contributions: Contributions,
+    x: &Tensor,
+    network: &PreparedModel<'_>,
+    layer: usize,
+) -> Result<Contributions> {
+    let reshaping =
+        network.model().layers()[..layer].iter().all(|l| matches!(l, Layer::Flatten | Layer::Dropout));
+    if !reshaping {
+        return Err(crate::Error::InvalidParameter {
+            name: "composite",
+            value: network.model().layer_names()[layer].clone(),
+            why: "a rule that replaces the input applies to the first layer only".into(),
+        });
+    }
+    contributions
+        .into_iter()
+        .map(|(input, read, c)| Ok((input, read.reshape(x.shape())?, c.reshape(x.shape())?)))
+        .collect()
+}
 
 /// The modified gradient at a layer's input `a` from its contributions: `Σ_k mask_k ⊙ c_k`
 /// with `mask` 1 for `a` (and for `a⁺` when `a ≥ 0`, where it was read as `a`), `[a > 0]` for

@@ -238,29 +238,50 @@ fn check_finite(name: &str, what: &str, t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// An error unless every parameter of `spec` is finite in `dtype` (ε, factors, γ, bounds).
+/// An error unless every parameter of `spec` is meaningful in `dtype`: finite there (ε, the
+/// bounds), and γ and the group weights (α, β) at most `1/u` with `u` the dtype's unit roundoff
+/// (2⁻²³ in float32): beyond it `W + γW⁺` rounds to `γW⁺` (the z⁺ limit, only scaled towards
+/// overflow), and `α·(…) − β·(…)` cancels every digit.
 fn check_representable(name: &str, spec: &Modified, dtype: DType) -> Result<()> {
-    let mut values = vec![("stabiliser ε", spec.stabiliser.epsilon())];
+    let unit = match dtype {
+        DType::F32 => f64::from(f32::EPSILON),
+        _ => f64::EPSILON,
+    };
+    let mut finite = vec![("stabiliser ε", spec.stabiliser.epsilon())];
+    let mut bounded = Vec::new();
     for group in &spec.groups {
-        values.push(("factor", group.factor));
+        bounded.push(("group weight (α or β)", group.factor));
         for term in &group.terms {
-            values.extend(term.weight.parameter().map(|g| ("γ", g)));
+            bounded.extend(term.weight.parameter().map(|g| ("γ", g)));
             if let Input::PerChannel(bounds) = &term.input {
-                values.extend(bounds.iter().map(|&b| ("bound", b)));
+                finite.extend(bounds.iter().map(|&b| ("bound", b)));
             }
         }
     }
-    for (what, v) in values {
+    let refuse = |what: &str, v: f64, why: String| {
+        Err(Error::InvalidParameter { name: "rule", value: format!("{name}: {what} = {v:?}"), why })
+    };
+    for (what, v) in finite {
         let fits = match dtype {
             DType::F32 => (v as f32).is_finite(),
             _ => v.is_finite(),
         };
         if !fits {
-            return Err(Error::InvalidParameter {
-                name: "rule",
-                value: format!("{name}: {what} = {v}"),
-                why: format!("is not finite in the model's precision {dtype:?}"),
-            });
+            return refuse(what, v, format!("is not finite in the model's precision {dtype:?}"));
+        }
+    }
+    for (what, v) in bounded {
+        if !(v.abs() * unit <= 1.0) {
+            return refuse(
+                what,
+                v,
+                format!(
+                    "is beyond 1/u = {:.3e} for the model's precision {dtype:?}: the rule's arithmetic \
+                 loses every digit there (use {:.0e} or less, or z⁺ for γ → ∞)",
+                    1.0 / unit,
+                    1.0 / unit
+                ),
+            );
         }
     }
     Ok(())

@@ -56,7 +56,7 @@ impl AlphaBeta {
 
 impl Rule for AlphaBeta {
     fn name(&self) -> String {
-        format!("alpha{}_beta{}", self.alpha, self.beta)
+        format!("alpha{:?}_beta{:?}", self.alpha, self.beta)
     }
 
     fn propagation(&self) -> Propagation {

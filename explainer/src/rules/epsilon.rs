@@ -35,7 +35,7 @@ impl Default for Epsilon {
 
 impl Rule for Epsilon {
     fn name(&self) -> String {
-        format!("epsilon({})", self.epsilon())
+        format!("epsilon({:?})", self.epsilon())
     }
 
     fn propagation(&self) -> Propagation {

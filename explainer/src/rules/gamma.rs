@@ -55,7 +55,7 @@ impl Gamma {
 
 impl Rule for Gamma {
     fn name(&self) -> String {
-        format!("gamma({})", self.gamma)
+        format!("gamma({:?})", self.gamma)
     }
 
     fn propagation(&self) -> Propagation {

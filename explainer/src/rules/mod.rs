@@ -259,5 +259,5 @@ pub mod num_like {
 
 /// An error for a rule parameter `name = value` that makes no sense, saying `why`.
 pub(crate) fn invalid(name: &'static str, value: f64, why: &str) -> crate::Error {
-    crate::Error::InvalidParameter { name, value: value.to_string(), why: why.into() }
+    crate::Error::InvalidParameter { name, value: format!("{value:?}"), why: why.into() }
 }

@@ -27,6 +27,12 @@ pub fn sheet(schedule: &GammaSchedule) -> Composite {
 }
 // ANCHOR_END: sheet
 
+/// One rule on every convolution and dense layer, with zennit's base map (Pass on ReLU, Norm
+/// on average pools): zennit's `LayerMapComposite` of a single rule.
+pub fn everywhere(name: &str, rule: impl crate::rules::Rule + 'static) -> Composite {
+    zennit_base(name, Stabiliser::DEFAULT).with(Selector::Kinds(vec![Convolution, Dense]), rule)
+}
+
 /// zennit's base map: Pass on ReLU, Norm on average pools.
 fn zennit_base(name: &str, stabiliser: Stabiliser) -> Composite {
     Composite::new(name)

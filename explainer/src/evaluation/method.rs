@@ -15,8 +15,13 @@ pub enum Method {
     Gradient,
     /// [`GradientTimesInput`]: `x ⊙ ∂f_c/∂x`.
     GradientTimesInput,
-    /// [`Lrp`] with its composite.
-    Lrp(Lrp),
+    /// [`Lrp`] with its composite, under a name for tables (`"LRP"` for the sheet's).
+    Lrp {
+        /// The name in tables and legends.
+        name: String,
+        /// The attributor.
+        lrp: Lrp,
+    },
     /// [`RandomRelevance`]: seeded noise, the baseline.
     Random(RandomRelevance),
 }
@@ -28,17 +33,22 @@ impl Method {
         vec![
             Self::Gradient,
             Self::GradientTimesInput,
-            Self::Lrp(Lrp::default()),
+            Self::lrp("LRP", Lrp::default()),
             Self::Random(RandomRelevance { seed }),
         ]
     }
 
+    /// LRP with `lrp`'s composite, called `name` in tables.
+    pub fn lrp(name: &str, lrp: Lrp) -> Self {
+        Self::Lrp { name: name.to_owned(), lrp }
+    }
+
     /// A short name for tables and legends.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Self::Gradient => "Gradient",
             Self::GradientTimesInput => "Gradient×Input",
-            Self::Lrp(_) => "LRP",
+            Self::Lrp { name, .. } => name,
             Self::Random(_) => "random",
         }
     }
@@ -65,7 +75,7 @@ impl Method {
             Self::Random(random) => return scenes.iter().map(|&s| random.map(s, width, height)).collect(),
             Self::Gradient => &Gradient,
             Self::GradientTimesInput => &GradientTimesInput,
-            Self::Lrp(lrp) => lrp,
+            Self::Lrp { lrp, .. } => lrp,
         };
         let prepared = attributor.prepare(model)?;
         let mut maps: Vec<Option<RelevanceMap>> = vec![None; n];

@@ -27,6 +27,7 @@
 //! ```
 
 pub mod benchmark;
+pub mod composites;
 pub mod interval;
 pub mod mask;
 pub mod mass_accuracy;
@@ -41,6 +42,7 @@ pub mod report;
 mod splitmix;
 
 pub use benchmark::Benchmark;
+pub use composites::compared_composites;
 pub use interval::MeanInterval;
 pub use mask::Mask;
 pub use mass_accuracy::relevance_mass_accuracy;

@@ -271,7 +271,7 @@ fn check_representable(name: &str, spec: &Modified, dtype: DType) -> Result<()> 
         }
     }
     for (what, v) in bounded {
-        if !(v.abs() * unit <= 1.0) {
+        if v.is_nan() || v.abs() * unit > 1.0 {
             return refuse(
                 what,
                 v,

@@ -12,7 +12,10 @@ use explainer::{
     Attributor, Error, GammaSchedule, Gradient, GradientTimesInput, Lrp, Vgg, VggConfig,
     model::read_state_dict,
 };
-use util::{fixture, input};
+use util::{fixture, input, peak_memory};
+
+/// Peak memory allowed for this test process, which decodes a 96 MB image.
+const PEAK_MEMORY_BYTES: u64 = 1 << 30;
 
 fn tiny() -> Vgg {
     Vgg::load(&fixture("vgg16_tiny.safetensors"), &VggConfig::vgg16_tiny(), &Device::Cpu, DType::F32).unwrap()
@@ -346,4 +349,6 @@ fn a_huge_thin_image_is_cropped_before_it_is_resized() {
     let expected =
         image::imageops::crop_imm(&resized, (3_999_888 - 499_936 * 8) as u32, 16, 224, 224).to_image();
     assert_eq!(picture, expected);
+    // The 96 MB of decoded pixels, not the 6 GB of the full resize.
+    assert!(peak_memory() < PEAK_MEMORY_BYTES, "peak memory {} bytes", peak_memory());
 }

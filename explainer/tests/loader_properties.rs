@@ -10,7 +10,7 @@ use candle_core::{DType, Device};
 use explainer::model::read_state_dict;
 use explainer::{Vgg, VggConfig};
 use proptest::prelude::*;
-use util::fixture;
+use util::{fixture, peak_memory};
 
 /// Cases per property.
 const CASES: u32 = 40;
@@ -34,17 +34,6 @@ fn scene_jpeg() -> Vec<u8> {
     let mut bytes = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90).encode_image(&scene).unwrap();
     bytes
-}
-
-/// The peak resident set of this process (`VmHWM`), in bytes; 0 where `/proc` is missing.
-fn peak_memory() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// One way to damage a file.

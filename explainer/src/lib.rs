@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod arguments;
 pub mod attribution;
 pub mod checkpoint;
 pub mod classes;

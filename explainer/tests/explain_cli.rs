@@ -220,9 +220,9 @@ fn fixture_args<'a>(out: &'a str, images: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-/// Runs `explain` with `args` in `dir` with stdout closed before it prints anything.
-fn explain_with_closed_stdout(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_explain"))
+/// Runs `binary` with `args` in `dir` with stdout closed before it prints anything.
+fn with_closed_stdout(binary: &str, dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(binary)
         .args(args)
         .current_dir(dir)
         .stdout(std::process::Stdio::piped())
@@ -243,7 +243,7 @@ fn a_closed_stdout_neither_panics_nor_loses_output_files() {
     let out = dir.path().join("out");
     let mut args = fixture_args(out.to_str().unwrap(), &[image.to_str().unwrap()]);
     args.extend(["--weights", weights.to_str().unwrap()]);
-    let output = explain_with_closed_stdout(dir.path(), &args);
+    let output = with_closed_stdout(env!("CARGO_BIN_EXE_explain"), dir.path(), &args);
     assert!(output.status.success(), "{:?}: {}", output.status, stderr(&output));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
     assert_eq!(
@@ -256,19 +256,19 @@ fn a_closed_stdout_neither_panics_nor_loses_output_files() {
 
     // The scene mode and evaluate print after their work too.
     let scenes = dir.path().join("scenes");
-    let output =
-        explain_with_closed_stdout(dir.path(), &["--scenes", "1", "--out", scenes.to_str().unwrap()]);
+    let output = with_closed_stdout(
+        env!("CARGO_BIN_EXE_explain"),
+        dir.path(),
+        &["--scenes", "1", "--out", scenes.to_str().unwrap()],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(files_in(&scenes).len(), 1, "{:?}", files_in(&scenes));
     let table = dir.path().join("table");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evaluate"))
-        .args(["--scenes", "2", "--steps", "2", "--out", table.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().unwrap();
+    let output = with_closed_stdout(
+        env!("CARGO_BIN_EXE_evaluate"),
+        dir.path(),
+        &["--scenes", "2", "--steps", "2", "--out", table.to_str().unwrap()],
+    );
     assert!(output.status.success(), "evaluate: {}", stderr(&output));
     assert!(files_in(&table).contains(&"evaluation.csv".to_string()), "{:?}", files_in(&table));
 }

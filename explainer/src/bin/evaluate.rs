@@ -19,6 +19,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, ensure};
 use candle_core::{DType, Device};
 use clap::{Parser, ValueEnum};
+use explainer::arguments::count_in;
 use explainer::console::{self, Console};
 use explainer::evaluation::{Benchmark, Mask, Method, PixelFlipping, Replacement};
 use explainer::output_files::check_output_directory;
@@ -108,25 +109,17 @@ impl ReplacementChoice {
 
 /// `--scenes`: 2..=[`MAX_SCENES`] (intervals need two).
 fn scene_count(text: &str) -> std::result::Result<usize, String> {
-    bounded(text, 2, MAX_SCENES, "scenes")
+    count_in(text, 2..=MAX_SCENES, "scenes")
 }
 
 /// `--batch`: 1..=[`MAX_BATCH`].
 fn batch_size(text: &str) -> std::result::Result<usize, String> {
-    bounded(text, 1, MAX_BATCH, "scenes per batch")
+    count_in(text, 1..=MAX_BATCH, "scenes per batch")
 }
 
 /// `--steps`: 1..=[`MAX_STEPS`].
 fn step_count(text: &str) -> std::result::Result<usize, String> {
-    bounded(text, 1, MAX_STEPS, "pixel-flipping steps")
-}
-
-/// A whole number in `low..=high`, or an error that states the bounds.
-fn bounded(text: &str, low: usize, high: usize, what: &str) -> std::result::Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(value) if (low..=high).contains(&value) => Ok(value),
-        _ => Err(format!("{text:?}: the number of {what} must be a whole number in {low}..={high}")),
-    }
+    count_in(text, 1..=MAX_STEPS, "pixel-flipping steps")
 }
 
 fn main() -> ExitCode {

@@ -23,6 +23,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use candle_core::{DType, Device, Tensor};
 use clap::{Parser, ValueEnum};
+use explainer::arguments::count_in;
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::console::{self, Console};
 use explainer::heatmap::{RelevanceMap, panel};
@@ -226,20 +227,12 @@ fn gamma_schedule(arguments: &[String]) -> Result<GammaSchedule> {
 
 /// `--batch`: 1..=[`MAX_BATCH`].
 fn batch_size(text: &str) -> std::result::Result<usize, String> {
-    bounded(text, 1, MAX_BATCH, "images per batch")
+    count_in(text, 1..=MAX_BATCH, "images per batch")
 }
 
 /// `--scenes`: 1..=[`MAX_SCENES`].
 fn scene_count(text: &str) -> std::result::Result<usize, String> {
-    bounded(text, 1, MAX_SCENES, "scenes")
-}
-
-/// A whole number in `low..=high`, or an error that states the bounds.
-fn bounded(text: &str, low: usize, high: usize, what: &str) -> std::result::Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(value) if (low..=high).contains(&value) => Ok(value),
-        _ => Err(format!("{text:?}: the number of {what} must be a whole number in {low}..={high}")),
-    }
+    count_in(text, 1..=MAX_SCENES, "scenes")
 }
 
 /// The default run: the shipped model on synthetic scenes with known object masks.

@@ -391,7 +391,8 @@ fn seeds_and_counts_are_bounded_with_the_bound_stated() {
     // Items 9 and 13: --seed wrapped into the training seeds; --scenes 0 exited 0 having
     // written nothing.
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        (&["--images-from", "/dev/zero"], "not a regular file"),
         (&["--seed", "18446744073709551615"], "test seeds"),
         (&["--seed", "12"], "test seeds"),
         (&["--scenes", "0"], "1..=1000"),

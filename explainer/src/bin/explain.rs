@@ -41,6 +41,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MAX_BATCH: usize = 64;
 /// Most synthetic scenes explained in one run.
 const MAX_SCENES: usize = 1000;
+/// Largest --images-from list read (a million paths).
+const MAX_LIST_BYTES: u64 = 256 << 20;
 /// File extensions taken from a directory given to --image.
 const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 /// The γ schedule's default as --help shows it (a test checks it equals `GammaSchedule::default()`).
@@ -605,8 +607,14 @@ fn image_paths(args: &Args) -> Result<Vec<PathBuf>> {
         }
     }
     if let Some(list) = &args.images_from {
-        let text =
-            std::fs::read_to_string(list).with_context(|| format!("--images-from {}", list.display()))?;
+        let context = || format!("--images-from {}", list.display());
+        let meta = std::fs::metadata(list).with_context(context)?;
+        ensure!(
+            meta.is_file() && meta.len() <= MAX_LIST_BYTES,
+            "--images-from {}: not a regular file of at most {MAX_LIST_BYTES} bytes",
+            list.display()
+        );
+        let text = std::fs::read_to_string(list).with_context(context)?;
         let listed: Vec<PathBuf> = text
             .lines()
             .map(str::trim)

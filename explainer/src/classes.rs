@@ -20,6 +20,16 @@ pub fn imagenet_classes() -> Vec<&'static str> {
 }
 
 /// The class to explain, as the user wrote it: an index (`483`) or a name (`castle`).
+///
+/// ```
+/// use explainer::classes::{ClassSelector, imagenet_classes};
+///
+/// let names = imagenet_classes();
+/// let sweater: ClassSelector = "cardigan".parse()?;
+/// assert_eq!(sweater.resolve(&names)?, 474); // exact case wins over 264 "Cardigan" (a corgi)
+/// assert!("-1".parse::<ClassSelector>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClassSelector {
     /// An output index.
@@ -29,32 +39,57 @@ pub enum ClassSelector {
 }
 
 impl FromStr for ClassSelector {
-    type Err = std::convert::Infallible;
+    type Err = String;
 
-    /// All digits → [`ClassSelector::Index`]; anything else → [`ClassSelector::Name`].
+    /// All digits → [`ClassSelector::Index`]; anything else → [`ClassSelector::Name`]. A
+    /// negative number, or one too large for an index, is an error: it is not a name either.
     fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
         let text = text.trim();
-        Ok(match text.parse::<usize>() {
-            Ok(index) => Self::Index(index),
-            Err(_) => Self::Name(text.to_string()),
-        })
+        if text.is_empty() {
+            return Err("an empty class: give an index (483) or a name (castle)".into());
+        }
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            if text.starts_with('-') {
+                return Err(format!(
+                    "class {text} is negative: classes are numbered from 0 (0..=999 for ImageNet)"
+                ));
+            }
+            return digits.parse::<usize>().map(Self::Index).map_err(|_| {
+                format!("class {text} is far beyond any model's classes (0..=999 for ImageNet)")
+            });
+        }
+        Ok(Self::Name(text.to_string()))
     }
 }
 
 impl ClassSelector {
     /// The output index this selector means for a model with `names.len()` classes.
     ///
-    /// An index must be `< names.len()`; a name must equal one of `names` ignoring case
-    /// (otherwise the error lists the closest names by edit distance, substrings first).
+    /// An index must be `< names.len()`. A name that equals exactly one of `names` is that
+    /// class (`cardigan` the sweater, `Cardigan` the corgi); otherwise a name that equals exactly
+    /// one of them ignoring case. Several matches are [`Error::AmbiguousClass`] listing them;
+    /// none is [`Error::UnknownClass`] with the closest names by edit distance, substrings first.
     pub fn resolve(&self, names: &[&str]) -> Result<usize> {
         match self {
             Self::Index(index) if *index < names.len() => Ok(*index),
             Self::Index(index) => Err(Error::ClassOutOfRange { index: *index, classes: names.len() }),
             Self::Name(name) => {
+                let exact: Vec<usize> = (0..names.len()).filter(|&i| names[i] == name).collect();
                 let wanted = name.to_lowercase();
-                names.iter().position(|candidate| candidate.to_lowercase() == wanted).ok_or_else(|| {
-                    Error::UnknownClass { name: name.clone(), closest: closest(&wanted, names) }
-                })
+                let matches = if exact.is_empty() {
+                    (0..names.len()).filter(|&i| names[i].to_lowercase() == wanted).collect()
+                } else {
+                    exact
+                };
+                match matches.as_slice() {
+                    [one] => Ok(*one),
+                    [] => Err(Error::UnknownClass { name: name.clone(), closest: closest(&wanted, names) }),
+                    several => Err(Error::AmbiguousClass {
+                        name: name.clone(),
+                        candidates: several.iter().map(|&i| (i, names[i].to_string())).collect(),
+                    }),
+                }
             }
         }
     }
@@ -136,6 +171,38 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[test]
+    fn exact_case_wins_and_ambiguous_names_list_their_candidates() {
+        let names = imagenet_classes();
+        assert_eq!(ClassSelector::Name("cardigan".into()).resolve(&names).unwrap(), 474);
+        assert_eq!(ClassSelector::Name("Cardigan".into()).resolve(&names).unwrap(), 264);
+        let error = ClassSelector::Name("CARDIGAN".into()).resolve(&names).unwrap_err();
+        match &error {
+            Error::AmbiguousClass { candidates, .. } => {
+                assert_eq!(candidates, &[(264, "Cardigan".to_string()), (474, "cardigan".to_string())])
+            }
+            other => panic!("unexpected {other}"),
+        }
+        assert!(error.to_string().contains("264 \"Cardigan\", 474 \"cardigan\""), "{error}");
+        // Two classes with exactly the same name (as in other label sets) are ambiguous too.
+        let error = ClassSelector::Name("crane".into()).resolve(&["crane", "kite", "crane"]).unwrap_err();
+        assert!(
+            matches!(&error, Error::AmbiguousClass { candidates, .. } if candidates.len() == 2),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn negative_and_huge_numbers_are_not_names() {
+        let negative = "-1".parse::<ClassSelector>().unwrap_err();
+        assert!(negative.contains("negative") && negative.contains("0..=999"), "{negative}");
+        let huge = "123456789012345678901234567890".parse::<ClassSelector>().unwrap_err();
+        assert!(huge.contains("0..=999"), "{huge}");
+        assert!("".parse::<ClassSelector>().is_err());
+        assert_eq!("+7".parse::<ClassSelector>().unwrap(), ClassSelector::Index(7));
+        assert_eq!("tree frog".parse::<ClassSelector>().unwrap(), ClassSelector::Name("tree frog".into()));
     }
 
     #[test]

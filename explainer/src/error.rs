@@ -113,6 +113,29 @@ pub enum Error {
     /// Drawing or writing an evaluation figure failed.
     #[error(transparent)]
     Figure(#[from] charts::Error),
+    /// A class name that several classes answer to (ImageNet has two "crane"s, and "Cardigan"
+    /// the corgi beside "cardigan" the sweater): every candidate, with its index.
+    #[error(
+        "class name \"{name}\" is ambiguous: {}; choose one by its index",
+        candidates.iter().map(|(index, name)| format!("{index} \"{name}\"")).collect::<Vec<_>>().join(", ")
+    )]
+    AmbiguousClass {
+        /// The name asked for.
+        name: String,
+        /// Every class it matches: index and name.
+        candidates: Vec<(usize, String)>,
+    },
+    /// A tensor of a weights file whose values cannot be weights: an integer dtype, or a NaN
+    /// or infinite entry.
+    #[error("weights {path}: tensor {tensor} {why}")]
+    InvalidWeight {
+        /// The weights file (`(in memory)` for a state dict built in memory).
+        path: PathBuf,
+        /// The tensor's name in the state dict.
+        tensor: String,
+        /// What is wrong with its values.
+        why: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

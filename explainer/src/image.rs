@@ -14,12 +14,13 @@
 //!
 //! The result equals torchvision's preprocessing exactly (tested on `fixtures/scene.png`).
 
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use image::{ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
-use crate::resample::pillow_bilinear;
+use crate::resample::{Region, pillow_bilinear_region};
 use crate::{Error, Result};
 
 /// ImageNet channel means (RGB) used by torchvision's classifiers and the sheet.
@@ -34,24 +35,129 @@ pub const RESIZE_SHORTER: u32 = 256;
 /// interpolation artefacts, not the picture.
 pub const MIN_SIDE: u32 = 32;
 
-/// Decodes an image file (format guessed from its content) into 8-bit RGB.
+/// Largest image file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+/// Largest decoded image, in bytes of its pixels (the decoder's memory limit).
+pub const MAX_DECODED_BYTES: u64 = 512 << 20;
+
+/// An image file's format and size, read from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageHeader {
+    /// JPEG or PNG.
+    pub format: ImageFormat,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// Checks an image file without decoding its pixels: a regular file of at most
+/// [`MAX_FILE_BYTES`], a JPEG or PNG by its content, complete (a JPEG ends its last scan with the
+/// end-of-image marker, a PNG has its `IEND` chunk), at least [`MIN_SIDE`] pixels on each side,
+/// and at most [`MAX_DECODED_BYTES`] once decoded. Cheap: what a batch checks before any
+/// weights are loaded.
+pub fn check_image_file(path: &Path) -> Result<ImageHeader> {
+    read_checked(path).map(|(_, header)| header)
+}
+
+/// Decodes an image file (format from its content) into 8-bit RGB, after the checks of
+/// [`check_image_file`].
 pub fn load_rgb(path: &Path) -> Result<RgbImage> {
-    let reader = ImageReader::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let reader =
-        reader.with_guessed_format().map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let decoded = reader.decode().map_err(|error| Error::Image {
-        path: path.to_path_buf(),
-        why: format!("cannot decode it as JPEG or PNG ({error})"),
-    })?;
-    let rgb = decoded.to_rgb8();
-    let (width, height) = rgb.dimensions();
-    if width.min(height) < MIN_SIDE {
-        return Err(Error::Image {
-            path: path.to_path_buf(),
-            why: format!("it is {width}×{height} pixels; at least {MIN_SIDE}×{MIN_SIDE} are needed"),
-        });
+    let (bytes, header) = read_checked(path)?;
+    let bad = |why: String| Error::Image { path: path.to_path_buf(), why };
+    let decoder = decoder(&bytes, header.format).map_err(|e| bad(decode_failure(&header, &e)))?;
+    let decoded = DynamicImage::from_decoder(decoder).map_err(|e| bad(decode_failure(&header, &e)))?;
+    Ok(decoded.into_rgb8())
+}
+
+/// The file's bytes and header, after every check of [`check_image_file`].
+fn read_checked(path: &Path) -> Result<(Vec<u8>, ImageHeader)> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let bad = |why: String| Error::Image { path: path.to_path_buf(), why };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(bad("it is not a regular file".into()));
     }
-    Ok(rgb)
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(bad(format!(
+            "the file has {} bytes, more than the limit of {MAX_FILE_BYTES}",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    let format = match image::guess_format(&bytes) {
+        Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png)) => format,
+        _ => {
+            return Err(bad(format!(
+                "cannot decode it as JPEG or PNG: its content is neither ({} bytes, starting with {:02x?})",
+                bytes.len(),
+                &bytes[..bytes.len().min(8)]
+            )));
+        }
+    };
+    let complete = match format {
+        ImageFormat::Jpeg => jpeg_is_complete(&bytes),
+        _ => png_is_complete(&bytes),
+    };
+    if !complete {
+        let (name, end) = if format == ImageFormat::Jpeg {
+            ("JPEG", "its last scan has no end-of-image marker")
+        } else {
+            ("PNG", "it has no IEND chunk")
+        };
+        return Err(bad(format!("the {name} is truncated or corrupt: {end} ({} bytes)", bytes.len())));
+    }
+    let probe = decoder(&bytes, format).map_err(|e| bad(format!("cannot decode it as {format:?}: {e}")))?;
+    let (width, height) = probe.dimensions();
+    let decoded_bytes = probe.total_bytes();
+    drop(probe);
+    let header = ImageHeader { format, width, height };
+    if decoded_bytes > MAX_DECODED_BYTES {
+        return Err(bad(format!(
+            "it is {width}×{height} pixels, {decoded_bytes} bytes decoded, more than the limit of \
+             {MAX_DECODED_BYTES} bytes"
+        )));
+    }
+    if width.min(height) < MIN_SIDE {
+        return Err(bad(format!("it is {width}×{height} pixels; at least {MIN_SIDE}×{MIN_SIDE} are needed")));
+    }
+    Ok((bytes, header))
+}
+
+/// A decoder of `bytes` in `format`, with [`MAX_DECODED_BYTES`] as its memory limit.
+fn decoder(bytes: &[u8], format: ImageFormat) -> image::ImageResult<impl ImageDecoder + '_> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    reader.limits(limits);
+    reader.into_decoder()
+}
+
+/// Why decoding failed, with the image's size and the limit when the decoder's limit refused it.
+fn decode_failure(header: &ImageHeader, error: &image::ImageError) -> String {
+    match error {
+        image::ImageError::Limits(_) => format!(
+            "it is {}×{} pixels, more than the decoder's limit of {MAX_DECODED_BYTES} bytes allows ({error})",
+            header.width, header.height
+        ),
+        _ => format!("cannot decode it as {:?}: {error}", header.format),
+    }
+}
+
+/// Whether a JPEG's last scan is followed by its end-of-image marker `FF D9` (a truncated file
+/// is not; decoders fill the missing part with grey instead of failing). Inside a scan `FF` is
+/// always stuffed as `FF 00`, so the markers are found by their bytes.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let end = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    matches!((last_scan, end), (Some(scan), Some(end)) if end > scan)
+}
+
+/// Whether a PNG holds its closing `IEND` chunk.
+fn png_is_complete(bytes: &[u8]) -> bool {
+    bytes.windows(4).rev().any(|w| w == b"IEND")
 }
 
 // ANCHOR: resize_and_crop
@@ -63,10 +169,14 @@ pub fn resize_and_center_crop(image: &RgbImage) -> RgbImage {
         return image.clone();
     }
     let (new_width, new_height) = resized_dimensions(width, height, RESIZE_SHORTER);
-    let resized = pillow_bilinear(image, new_width, new_height);
-    let left = crop_offset(new_width, CROP_SIZE);
-    let top = crop_offset(new_height, CROP_SIZE);
-    image::imageops::crop_imm(&resized, left, top, CROP_SIZE, CROP_SIZE).to_image()
+    // Only the kept centre is resampled (the same pixels as resizing all, then cropping).
+    let region = Region {
+        left: crop_offset(new_width, CROP_SIZE),
+        top: crop_offset(new_height, CROP_SIZE),
+        width: CROP_SIZE,
+        height: CROP_SIZE,
+    };
+    pillow_bilinear_region(image, new_width, new_height, region)
 }
 
 /// torchvision's `Resize(shorter)` size rule: the shorter side becomes `shorter`, the longer

@@ -25,16 +25,19 @@
 
 #![forbid(unsafe_code)]
 
+pub mod arguments;
 pub mod attribution;
 pub mod checkpoint;
 pub mod classes;
 pub mod composite;
+pub mod console;
 pub mod error;
 pub mod evaluation;
 pub mod heatmap;
 pub mod image;
 pub mod model;
 pub mod npy;
+pub mod output_files;
 pub mod prediction;
 pub mod resample;
 pub mod rules;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use candle_core::{DType, Tensor};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// Data starts at a multiple of this many bytes (NumPy ≥ 1.16 writes 64).
 const ALIGNMENT: usize = 64;
@@ -46,10 +46,10 @@ pub fn to_npy_bytes(tensor: &Tensor) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Writes `tensor` to `path` as `.npy`.
+/// Writes `tensor` to `path` as `.npy`, atomically: a reader sees the whole file or none
+/// ([`crate::output_files`]).
 pub fn write_npy(path: &Path, tensor: &Tensor) -> Result<()> {
-    let bytes = to_npy_bytes(tensor)?;
-    std::fs::write(path, bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    crate::output_files::write_atomically(path, &to_npy_bytes(tensor)?)
 }
 
 #[cfg(test)]

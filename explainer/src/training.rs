@@ -121,7 +121,7 @@ impl TrainingConfig {
             return invalid("curriculum", format!("{:?}", self.curriculum), "needs 0 ≤ clean ≤ full ≤ 1");
         }
         let seeds = self.scene_seeds();
-        if seeds.start < TRAIN_SEEDS.start || seeds.end > TRAIN_SEEDS.end {
+        if !TRAIN_SEEDS.contains(&seeds.start) || seeds.end > TRAIN_SEEDS.end {
             return invalid(
                 "scene seeds",
                 format!("{seeds:?}"),
@@ -348,7 +348,7 @@ mod tests {
         let (model, vars) = trainable(&tiny(), 5, &d, DType::F64).unwrap();
         // The last layer starts at zero, which stops every gradient below it: give it weights.
         let random = Vgg::random(&tiny(), 5, &d, DType::F64).unwrap();
-        let last = random.layers().iter().filter_map(Layer::affine).last().unwrap();
+        let last = random.layers().iter().filter_map(Layer::affine).next_back().unwrap();
         vars[vars.len() - 2].set(last.weight()).unwrap();
         let scenes = generate_scenes(0, 8);
         let x = scenes_to_input(&scenes, &d, DType::F64).unwrap();

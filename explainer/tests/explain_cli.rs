@@ -70,12 +70,12 @@ fn explains_the_fixture_scene_end_to_end() {
     assert!(text.contains("142  dowitcher"), "{text}");
     assert!(text.contains("explaining class 142 (dowitcher), logit 10.5938"), "{text}");
 
-    let panel = image::open(dir.path().join("out/scene_panel.png")).unwrap().to_rgb8();
+    let panel = image::open(dir.path().join("out/scene_c142_panel.png")).unwrap().to_rgb8();
     assert_eq!(panel.dimensions(), (3 * 224 + 2 * 8, 224), "image | Gradient×Input | LRP");
 
     // The .npy files hold the per-channel relevance; its sum is what the command printed,
     // and LRP's sum is the fixture's Σ lrp (10.2806) up to float32 rounding.
-    let lrp = npy_values(&dir.path().join("out/scene_lrp.npy"));
+    let lrp = npy_values(&dir.path().join("out/scene_c142_lrp.npy"));
     assert_eq!(lrp.len(), 3 * 224 * 224);
     let sum: f64 = lrp.iter().map(|&v| f64::from(v)).sum();
     assert!((sum - 10.280_58).abs() < 1e-3, "Σ lrp = {sum}");
@@ -84,7 +84,7 @@ fn explains_the_fixture_scene_end_to_end() {
         .find_map(|line| line.trim_start().strip_prefix("lrp")?.split_whitespace().nth(3)?.parse().ok())
         .unwrap_or_else(|| panic!("no LRP sum printed: {text}"));
     assert!((printed - sum).abs() < 1e-4 * sum.abs(), "printed {printed}, file {sum}");
-    assert!(dir.path().join("out/scene_gradient_x_input.npy").exists());
+    assert!(dir.path().join("out/scene_c142_gradient_x_input.npy").exists());
 }
 
 #[test]
@@ -93,9 +93,9 @@ fn class_by_name_and_single_method() {
     let output = explain_fixture(dir.path(), &["--class", "castle", "--method", "lrp", "--gamma", "0.1"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("explaining class 483 (castle)"), "{}", stdout(&output));
-    let panel = image::open(dir.path().join("out/scene_panel.png")).unwrap();
+    let panel = image::open(dir.path().join("out/scene_c483_panel.png")).unwrap();
     assert_eq!(panel.width(), 2 * 224 + 8, "image | LRP");
-    assert!(!dir.path().join("out/scene_gradient_x_input.npy").exists());
+    assert!(!dir.path().join("out/scene_c483_gradient_x_input.npy").exists());
 }
 
 #[test]
@@ -189,4 +189,336 @@ fn image_only_flags_need_an_image() {
     assert!(stderr(&output).contains("need --image"), "{}", stderr(&output));
     let output = explain(dir.path(), &["--scenes", "2", "--image", "x.png"]);
     assert!(!output.status.success(), "--scenes conflicts with --image");
+}
+
+// ---- issue 13: reliability of the command line ----
+
+/// The fixture scene saved as a JPEG at `path` (quality 95).
+fn scene_as_jpeg(path: &Path) {
+    let scene = image::open(fixture("scene.png")).unwrap().to_rgb8();
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95).encode_image(&scene).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// The names of the files in `dir`, sorted (empty if it does not exist).
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The fixture arguments with `out` and the given images.
+fn fixture_args<'a>(out: &'a str, images: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--arch", "vgg16-tiny", "--out", out];
+    if !images.is_empty() {
+        args.push("--image");
+        args.extend_from_slice(images);
+    }
+    args
+}
+
+/// Runs `binary` with `args` in `dir` with stdout closed before it prints anything.
+fn with_closed_stdout(binary: &str, dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(binary)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_neither_panics_nor_loses_output_files() {
+    // Item 1: `explain … | head -1` exited 101 ("failed printing to stdout") and could leave
+    // only some of the outputs.
+    let dir = tempfile::tempdir().unwrap();
+    let weights = fixture("vgg16_tiny.pth");
+    let image = fixture("scene.png");
+    let out = dir.path().join("out");
+    let mut args = fixture_args(out.to_str().unwrap(), &[image.to_str().unwrap()]);
+    args.extend(["--weights", weights.to_str().unwrap()]);
+    let output = with_closed_stdout(env!("CARGO_BIN_EXE_explain"), dir.path(), &args);
+    assert!(output.status.success(), "{:?}: {}", output.status, stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    assert_eq!(
+        files_in(&out),
+        ["scene_c142_gradient_x_input.npy", "scene_c142_lrp.npy", "scene_c142_panel.png"],
+        "every output, and no temporary file"
+    );
+    assert_eq!(npy_values(&out.join("scene_c142_lrp.npy")).len(), 3 * 224 * 224);
+    assert_eq!(image::open(out.join("scene_c142_panel.png")).unwrap().width(), 3 * 224 + 2 * 8);
+
+    // The scene mode and evaluate print after their work too.
+    let scenes = dir.path().join("scenes");
+    let output = with_closed_stdout(
+        env!("CARGO_BIN_EXE_explain"),
+        dir.path(),
+        &["--scenes", "1", "--out", scenes.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(files_in(&scenes).len(), 1, "{:?}", files_in(&scenes));
+    let table = dir.path().join("table");
+    let output = with_closed_stdout(
+        env!("CARGO_BIN_EXE_evaluate"),
+        dir.path(),
+        &["--scenes", "2", "--steps", "2", "--out", table.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "evaluate: {}", stderr(&output));
+    assert!(files_in(&table).contains(&"evaluation.csv".to_string()), "{:?}", files_in(&table));
+}
+
+#[test]
+fn a_truncated_jpeg_is_an_error_that_says_so() {
+    // Item 2: the first half of a valid JPEG was explained with rc 0, its missing half grey.
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.jpg");
+    scene_as_jpeg(&whole);
+    let bytes = std::fs::read(&whole).unwrap();
+    let half = dir.path().join("half.jpg");
+    std::fs::write(&half, &bytes[..bytes.len() / 2]).unwrap();
+    let output = explain_fixture(dir.path(), &["--image", half.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("truncated"), "{}", stderr(&output));
+    assert!(!dir.path().join("out").exists(), "a failing run creates no directory");
+    let output = explain_fixture(dir.path(), &["--image", whole.to_str().unwrap()]);
+    assert!(output.status.success(), "the whole JPEG is fine: {}", stderr(&output));
+}
+
+#[test]
+fn outputs_are_named_by_image_class_and_method_and_never_overwritten_silently() {
+    // Item 3: ok.png then ok.jpg, or two classes of one image, overwrote each other.
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("ok.png");
+    std::fs::copy(fixture("scene.png"), &png).unwrap();
+    let jpg = dir.path().join("ok.jpg");
+    scene_as_jpeg(&jpg);
+    let weights = fixture("vgg16_tiny.pth");
+    let out = dir.path().join("out");
+    let out_text = out.to_str().unwrap();
+    let mut args = fixture_args(out_text, &[png.to_str().unwrap(), jpg.to_str().unwrap()]);
+    args.extend(["--weights", weights.to_str().unwrap(), "--method", "lrp"]);
+    let output = explain(dir.path(), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    args.extend(["--class", "483"]);
+    let output = explain(dir.path(), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let files = files_in(&out);
+    for want in ["ok_png_c142_lrp.npy", "ok_jpg_c142_lrp.npy", "ok_png_c483_lrp.npy", "ok_jpg_c483_panel.png"]
+    {
+        assert!(files.contains(&want.to_string()), "{want} missing from {files:?}");
+    }
+    assert_eq!(files.len(), 8, "{files:?}");
+    // --help says what is written.
+    let help = stdout(&explain(dir.path(), &["--help"]));
+    assert!(help.contains("STEM_cC_panel.png") && help.contains("STEM_cC_METHOD.npy"), "{help}");
+}
+
+#[test]
+fn a_failing_run_writes_nothing_and_creates_no_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new/out");
+    // Fails after the image is read, when the weights do not fit the architecture.
+    let output = explain_fixture(dir.path(), &["--out", out.to_str().unwrap(), "--arch", "vgg16"]);
+    assert!(!output.status.success());
+    assert!(!dir.path().join("new").exists(), "{:?}", files_in(dir.path()));
+    // A failing scene run (an empty batch of outputs never starts) leaves nothing either.
+    let output = explain(dir.path(), &["--seed", "5", "--out", out.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(!dir.path().join("new").exists());
+}
+
+#[test]
+fn class_names_prefer_exact_case_and_ambiguity_lists_the_candidates() {
+    // Item 4: `--class cardigan` explained 264 "Cardigan" (the corgi).
+    let dir = tempfile::tempdir().unwrap();
+    let output = explain_fixture(dir.path(), &["--class", "cardigan", "--method", "gradient"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("explaining class 474 (cardigan)"), "{}", stdout(&output));
+    let cases: [(&str, &[&str]); 3] = [
+        ("CARDIGAN", &["ambiguous", "264 \"Cardigan\"", "474 \"cardigan\""]),
+        ("-1", &["negative", "0..=999"]),
+        ("99999999999999999999999", &["0..=999"]),
+    ];
+    for (class, says) in cases {
+        let output = explain_fixture(dir.path(), &["--class", class]);
+        assert!(!output.status.success(), "--class {class}");
+        let message = stderr(&output);
+        for part in says {
+            assert!(message.contains(part), "--class {class}: {part:?} not in {message}");
+        }
+        assert!(!message.contains("no ImageNet class is called"), "not looked up as a name: {message}");
+    }
+}
+
+#[test]
+fn image_arguments_are_checked_before_the_weights_are_loaded() {
+    // Item 13: a bad --image was reported only after 528 MB of weights were loaded. With both
+    // a bad image and weights that cannot be read, the image is reported.
+    let dir = tempfile::tempdir().unwrap();
+    let not_weights = dir.path().join("weights.pth");
+    std::fs::write(&not_weights, "hello").unwrap();
+    let output = explain_fixture(
+        dir.path(),
+        &["--image", "/nonexistent/photo.png", "--weights", not_weights.to_str().unwrap()],
+    );
+    let message = stderr(&output);
+    assert!(!output.status.success());
+    assert!(message.contains("/nonexistent/photo.png"), "{message}");
+    assert!(!message.contains("weights.pth"), "the weights were not read first: {message}");
+    // …and the OS error is printed once, not once per level of the chain.
+    assert_eq!(message.matches("No such file or directory").count(), 1, "{message}");
+}
+
+#[test]
+fn gamma_takes_commas_or_spaces_and_help_shows_the_default_with_commas() {
+    // Item 13: --help showed the default space-separated; the parser took only commas.
+    let dir = tempfile::tempdir().unwrap();
+    let spaced =
+        explain_fixture(dir.path(), &["--method", "lrp", "--gamma", "0.1", "0.2", "0.1", "0.05", "0.01"]);
+    assert!(spaced.status.success(), "{}", stderr(&spaced));
+    let help = stdout(&explain(dir.path(), &["--help"]));
+    assert!(help.contains("[default: 0.25,0.25,0.1,0.05,0.01]"), "{help}");
+}
+
+#[test]
+fn seeds_and_counts_are_bounded_with_the_bound_stated() {
+    // Items 9 and 13: --seed wrapped into the training seeds; --scenes 0 exited 0 having
+    // written nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--images-from", "/dev/zero"], "not a regular file"),
+        (&["--seed", "18446744073709551615"], "test seeds"),
+        (&["--seed", "12"], "test seeds"),
+        (&["--scenes", "0"], "1..=1000"),
+        (&["--scenes", "18446744073709551616"], "1..=1000"),
+    ];
+    for (args, says) in cases {
+        let output = explain(dir.path(), args);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr(&output).contains(says), "{args:?}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
+    assert!(files_in(dir.path()).is_empty(), "nothing written: {:?}", files_in(dir.path()));
+}
+
+#[test]
+fn evaluate_bounds_its_arguments_and_checks_its_output_directory_first() {
+    // Item 9: --steps u64::MAX panicked, --steps 100000 hung, --seed u64::MAX wrapped, and a
+    // bad --out failed only after minutes of work.
+    let dir = tempfile::tempdir().unwrap();
+    let evaluate = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_evaluate")).args(args).current_dir(dir.path()).output().unwrap()
+    };
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let under_a_file = file.join("x");
+    let cases: [(Vec<&str>, &str); 6] = [
+        (vec!["--steps", "18446744073709551615"], "1..=100"),
+        (vec!["--steps", "100000"], "1..=100"),
+        (vec!["--seed", "18446744073709551615"], "test seeds"),
+        (vec!["--scenes", "1"], "2..=100000"),
+        (vec!["--batch", "0"], "1..=500"),
+        // The output directory is checked before the weights are even read.
+        (
+            vec!["--out", under_a_file.to_str().unwrap(), "--weights", "/nonexistent.safetensors"],
+            "not a directory",
+        ),
+    ];
+    for (args, says) in cases {
+        let output = evaluate(&args);
+        assert!(!output.status.success(), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.to_lowercase().contains(says), "{args:?}: {says:?} not in {message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    let help = String::from_utf8_lossy(&evaluate(&["--help"]).stdout).into_owned();
+    assert!(help.contains("source tree"), "--help says where the files go by default: {help}");
+}
+
+#[test]
+fn a_directory_is_explained_in_batches_with_bad_images_reported_and_skipped() {
+    // The batch explanation: a directory and a list, one weights load, per-image failures
+    // reported without losing the others, a summary, a non-zero exit when some failed.
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for name in ["a.png", "b.png", "c.png"] {
+        std::fs::copy(fixture("scene.png"), photos.join(name)).unwrap();
+    }
+    std::fs::write(photos.join("broken.png"), b"not a picture").unwrap();
+    std::fs::write(photos.join("notes.txt"), b"not an image name: ignored").unwrap();
+    let list = dir.path().join("list.txt");
+    let d = fixture("scene.png");
+    std::fs::write(&list, format!("# one more\n\n{}\n/nonexistent/e.png\n", d.display())).unwrap();
+    let weights = fixture("vgg16_tiny.pth");
+    let out = dir.path().join("out");
+    let out_text = out.to_str().unwrap();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = fixture_args(out_text, &[photos.to_str().unwrap()])
+            .into_iter()
+            .chain(["--images-from", list.to_str().unwrap(), "--weights", weights.to_str().unwrap()])
+            .chain(["--method", "lrp", "--batch", "2"])
+            .map(String::from)
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let run = |extra: &[&str]| {
+        let args = args(extra);
+        explain(dir.path(), &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let first = run(&[]);
+    assert_eq!(first.status.code(), Some(1), "some images failed: {}", stderr(&first));
+    let text = stdout(&first);
+    assert!(text.contains("6 images: 4 explained"), "{text}");
+    assert!(text.contains("0 skipped") && text.contains("2 failed"), "{text}");
+    let errors = stderr(&first);
+    assert!(errors.contains("broken.png") && errors.contains("/nonexistent/e.png"), "{errors}");
+    let files = files_in(&out);
+    for stem in ["a", "b", "c", "scene"] {
+        for kind in ["lrp.npy", "panel.png"] {
+            assert!(files.contains(&format!("{stem}_c142_{kind}")), "{stem} {kind}: {files:?}");
+        }
+    }
+    assert_eq!(files.len(), 8, "{files:?}");
+
+    // Batched and one by one agree.
+    let single = dir.path().join("single");
+    let output = explain_fixture(
+        dir.path(),
+        &[
+            "--out",
+            single.to_str().unwrap(),
+            "--method",
+            "lrp",
+            "--batch",
+            "1",
+            "--image",
+            photos.join("b.png").to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (batched, alone) =
+        (npy_values(&out.join("b_c142_lrp.npy")), npy_values(&single.join("b_c142_lrp.npy")));
+    let scale = alone.iter().map(|v| v.abs()).fold(0f32, f32::max);
+    let worst = batched.iter().zip(&alone).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst <= 1e-5 * scale, "batch vs alone: {worst} of {scale}");
+
+    // A re-run skips what exists; --force explains again.
+    let again = run(&[]);
+    assert!(
+        stdout(&again).contains("0 explained") && stdout(&again).contains("4 skipped"),
+        "{}",
+        stdout(&again)
+    );
+    let modified = std::fs::metadata(out.join("a_c142_lrp.npy")).unwrap().modified().unwrap();
+    let forced = run(&["--force"]);
+    assert!(stdout(&forced).contains("4 explained"), "{}", stdout(&forced));
+    assert!(std::fs::metadata(out.join("a_c142_lrp.npy")).unwrap().modified().unwrap() >= modified);
 }

@@ -65,6 +65,21 @@ pub enum Error {
     /// Drawing or writing a figure failed.
     #[error("figure: {0}")]
     Chart(#[from] charts::Error),
+    /// The backtracking line search of gradient ascent found no step that makes progress: even
+    /// after halving the step this many times, the gradient at the candidate points backwards
+    /// (or overflows). Rounding dominates there; the iterate is as good as `f64` gets.
+    #[error(
+        "gradient ascent's line search failed at iteration {iteration}: no step made progress after \
+         {halvings} halvings (gradient norm {gradient_norm:e})"
+    )]
+    LineSearchFailed {
+        /// The iteration whose step failed (0 is the first).
+        iteration: usize,
+        /// Halvings tried.
+        halvings: usize,
+        /// Norm of the gradient at the last accepted iterate.
+        gradient_norm: f64,
+    },
 }
 // ANCHOR_END: error
 

@@ -107,7 +107,7 @@ fn contour_map(
     (from, direction_label): (&DVector<f64>, &str),
 ) -> Result<Heatmap> {
     let (title, x_label, y_label) = titles;
-    let ascent = GradientAscent::default().maximize(objective, &start())?;
+    let ascent = GradientAscent::default().keeping_path().maximize(objective, &start())?;
     let grid = sampled(table, objective, "objective")?;
     let direction = tabulated(table, objective, direction_label, &[from.clone(), prototype.clone()])?;
     let path_label = format!("gradient ascent ({} steps)", ascent.iterations);
@@ -174,7 +174,7 @@ fn generator_contours(out_dir: &Path) -> Result<FigureFiles> {
         (&DVector::zeros(2), "0 → Aᵀw/(2λ)"),
     )?;
 
-    let ascent = GradientAscent::default().maximize(&objective, &start())?;
+    let ascent = GradientAscent::default().keeping_path().maximize(&objective, &start())?;
     let inputs = ascent.path.iter().map(|z| generator.generate(z)).collect::<Result<Vec<_>>>()?;
     let mut input_row = |label: &str, points: &[DVector<f64>], codes: &[DVector<f64>]| -> Result<_> {
         for (x, z) in points.iter().zip(codes) {

@@ -46,9 +46,11 @@ impl Gaussian {
 
     /// `log p(x) = −½ (x − μ)ᵀ Σ⁻¹ (x − μ) − ½ log((2π)ⁿ det Σ)`.
     pub fn log_density(&self, x: &DVector<f64>) -> Result<f64> {
-        validation::vector_length("x", x, self.dimension())?;
+        validation::argument("x", x, self.dimension())?;
         let centred = x - &self.mean;
-        Ok(-0.5 * centred.dot(&self.precision_times(&centred)) - self.log_normalizer())
+        validation::no_overflow("x − μ", &centred)?;
+        let log_density = -0.5 * centred.dot(&self.precision_times(&centred)?) - self.log_normalizer();
+        validation::finite_result("log p(x)", log_density)
     }
 
     /// The constant `½ log((2π)ⁿ det Σ)` of the negative log-density; it shifts the objective
@@ -58,8 +60,14 @@ impl Gaussian {
     }
 
     /// `Σ⁻¹ v`, by two triangular solves with the Cholesky factor (no inverse is formed).
-    pub fn precision_times(&self, v: &DVector<f64>) -> DVector<f64> {
-        self.cholesky.solve(v)
+    ///
+    /// Errors: `v` of another length than `μ` ([`crate::Error::DimensionMismatch`]) or with a
+    /// non-finite entry, and a result too large for `f64` ([`crate::Error::Overflow`]).
+    pub fn precision_times(&self, v: &DVector<f64>) -> Result<DVector<f64>> {
+        validation::argument("v", v, self.dimension())?;
+        let solved = self.cholesky.solve(v);
+        validation::no_overflow("Σ⁻¹ v", &solved)?;
+        Ok(solved)
     }
 }
 // ANCHOR_END: gaussian

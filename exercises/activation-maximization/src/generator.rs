@@ -24,8 +24,10 @@ impl LinearGenerator {
 
     /// The input `x = Az + c` generated from the code `z` (length `k`).
     pub fn generate(&self, code: &DVector<f64>) -> Result<DVector<f64>> {
-        validation::vector_length("z", code, self.code_dimension())?;
-        Ok(&self.matrix * code + &self.offset)
+        validation::argument("z", code, self.code_dimension())?;
+        let generated = &self.matrix * code + &self.offset;
+        validation::no_overflow("the generated input Az + c", &generated)?;
+        Ok(generated)
     }
 }
 // ANCHOR_END: linear_generator

@@ -33,6 +33,9 @@ pub struct GradientAscent {
     pub max_iterations: usize,
     /// The first step size tried, positive.
     pub initial_step: f64,
+    /// Whether [`Ascent::path`] keeps every iterate (for plotting); off by default, since the
+    /// path takes `(iterations + 1) · d` numbers.
+    pub keep_path: bool,
 }
 
 /// The result of a converged ascent.
@@ -44,7 +47,8 @@ pub struct Ascent {
     pub iterations: usize,
     /// `‖∇g‖` at [`Ascent::argmax`].
     pub gradient_norm: f64,
-    /// Every iterate from the start to [`Ascent::argmax`] (`iterations + 1` points).
+    /// With [`GradientAscent::keep_path`], every iterate from the start to [`Ascent::argmax`]
+    /// (`iterations + 1` points); otherwise empty.
     pub path: Vec<DVector<f64>>,
 }
 // ANCHOR_END: ascent_types
@@ -55,17 +59,24 @@ impl Default for GradientAscent {
             tolerance: DEFAULT_TOLERANCE,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             initial_step: DEFAULT_INITIAL_STEP,
+            keep_path: false,
         }
     }
 }
 
 // ANCHOR: maximize
 impl GradientAscent {
+    /// The same settings, keeping every iterate in [`Ascent::path`].
+    pub fn keeping_path(self) -> Self {
+        Self { keep_path: true, ..self }
+    }
+
     /// Maximizes `objective` starting from `start`.
     ///
     /// Errors: invalid settings ([`Error::InvalidParameter`]), a `start` of the wrong length or
     /// with non-finite entries, an iterate that overflows ([`Error::Overflow`]), and
-    /// [`Error::NotConverged`] if the stopping rule is not met within `max_iterations`.
+    /// [`Error::NotConverged`] if the stopping rule is not met within `max_iterations`, and
+    /// [`Error::LineSearchFailed`] if no step of [`MAX_HALVINGS`] halvings makes progress.
     pub fn maximize<O: Objective + ?Sized>(&self, objective: &O, start: &DVector<f64>) -> Result<Ascent> {
         self.validate()?;
         validation::vector_length("start", start, objective.dimension())?;
@@ -74,7 +85,7 @@ impl GradientAscent {
         let mut point = start.clone();
         let mut gradient = objective.gradient(&point)?;
         let threshold = self.tolerance * gradient.norm().max(origin_gradient.norm());
-        let mut path = vec![point.clone()];
+        let mut path = if self.keep_path { vec![point.clone()] } else { Vec::new() };
         let mut step = 0.5 * self.initial_step;
         let mut iteration = 0;
         loop {
@@ -92,8 +103,15 @@ impl GradientAscent {
             let mut halvings = 0;
             loop {
                 let candidate = &point + step * &gradient;
-                let candidate_gradient = objective.gradient(&candidate)?;
-                if candidate_gradient.dot(&gradient) >= 0.0 {
+                // A step so long that the candidate or its gradient overflows is too long.
+                let candidate_gradient = match objective.gradient(&candidate) {
+                    Ok(g) => Some(g),
+                    Err(Error::Overflow { .. } | Error::NonFinite { .. }) => None,
+                    Err(e) => return Err(e),
+                };
+                if let Some(candidate_gradient) = candidate_gradient
+                    && candidate_gradient.dot(&gradient) >= 0.0
+                {
                     validation::no_overflow("an iterate of the ascent", &candidate)?;
                     point = candidate;
                     gradient = candidate_gradient;
@@ -101,11 +119,13 @@ impl GradientAscent {
                 }
                 halvings += 1;
                 if halvings > MAX_HALVINGS {
-                    return Err(Error::NotConverged { iterations: iteration, gradient_norm });
+                    return Err(Error::LineSearchFailed { iteration, halvings: MAX_HALVINGS, gradient_norm });
                 }
                 step *= 0.5;
             }
-            path.push(point.clone());
+            if self.keep_path {
+                path.push(point.clone());
+            }
             iteration += 1;
         }
     }
@@ -149,7 +169,8 @@ mod tests {
         let model = LinearModel::new(dvector![1.0, 0.5], 0.0).unwrap();
         let prior = Gaussian::new(dvector![0.5, -0.5], dmatrix![1.0, 0.6; 0.6, 0.5]).unwrap();
         let objective = GaussianObjective::new(model, prior).unwrap();
-        let ascent = GradientAscent::default().maximize(&objective, &dvector![-2.0, 2.0]).unwrap();
+        let ascent =
+            GradientAscent::default().keeping_path().maximize(&objective, &dvector![-2.0, 2.0]).unwrap();
         let exact = closed_form::gaussian_prototype(&objective).unwrap();
         assert_relative_eq!(ascent.argmax, exact, epsilon = SOLVER, max_relative = SOLVER);
         assert_eq!(ascent.path.len(), ascent.iterations + 1);

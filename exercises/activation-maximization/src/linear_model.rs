@@ -24,8 +24,8 @@ impl LinearModel {
 
     /// The output `f(x) = wᵀx + b`; `x` must have as many entries as `w`.
     pub fn output(&self, x: &DVector<f64>) -> Result<f64> {
-        validation::vector_length("x", x, self.dimension())?;
-        Ok(self.weights.dot(x) + self.bias)
+        validation::argument("x", x, self.dimension())?;
+        validation::finite_result("the model output wᵀx + b", self.weights.dot(x) + self.bias)
     }
 }
 // ANCHOR_END: linear_model

@@ -47,12 +47,15 @@ impl Objective for L2Objective {
     }
 
     fn value(&self, x: &DVector<f64>) -> Result<f64> {
-        Ok(self.model.output(x)? - self.lambda * x.norm_squared())
+        let value = self.model.output(x)? - self.lambda * x.norm_squared();
+        validation::finite_result("the objective g(x)", value)
     }
 
     fn gradient(&self, x: &DVector<f64>) -> Result<DVector<f64>> {
-        validation::vector_length("x", x, self.dimension())?;
-        Ok(self.model.weights() - 2.0 * self.lambda * x)
+        validation::argument("x", x, self.dimension())?;
+        let gradient = self.model.weights() - 2.0 * self.lambda * x;
+        validation::no_overflow("the gradient ∇g(x)", &gradient)?;
+        Ok(gradient)
     }
 
     fn hessian(&self) -> DMatrix<f64> {
@@ -84,12 +87,15 @@ impl Objective for GaussianObjective {
     }
 
     fn value(&self, x: &DVector<f64>) -> Result<f64> {
-        Ok(self.model.output(x)? + self.prior.log_density(x)?)
+        let value = self.model.output(x)? + self.prior.log_density(x)?;
+        validation::finite_result("the objective g(x)", value)
     }
 
     fn gradient(&self, x: &DVector<f64>) -> Result<DVector<f64>> {
-        validation::vector_length("x", x, self.dimension())?;
-        Ok(self.model.weights() - self.prior.precision_times(&(x - self.prior.mean())))
+        validation::argument("x", x, self.dimension())?;
+        let gradient = self.model.weights() - self.prior.precision_times(&(x - self.prior.mean()))?;
+        validation::no_overflow("the gradient ∇g(x)", &gradient)?;
+        Ok(gradient)
     }
 
     fn hessian(&self) -> DMatrix<f64> {
@@ -127,13 +133,16 @@ impl Objective for GeneratorObjective {
     }
 
     fn value(&self, z: &DVector<f64>) -> Result<f64> {
-        Ok(self.model.output(&self.generator.generate(z)?)? - self.lambda * z.norm_squared())
+        let value = self.model.output(&self.generator.generate(z)?)? - self.lambda * z.norm_squared();
+        validation::finite_result("the objective g(z)", value)
     }
 
     fn gradient(&self, z: &DVector<f64>) -> Result<DVector<f64>> {
-        validation::vector_length("z", z, self.dimension())?;
+        validation::argument("z", z, self.dimension())?;
         // ∇f(x) = w at every x, pulled back through x = Az + c.
-        Ok(self.generator.matrix().tr_mul(self.model.weights()) - 2.0 * self.lambda * z)
+        let gradient = self.generator.matrix().tr_mul(self.model.weights()) - 2.0 * self.lambda * z;
+        validation::no_overflow("the gradient ∇g(z)", &gradient)?;
+        Ok(gradient)
     }
 
     fn hessian(&self) -> DMatrix<f64> {

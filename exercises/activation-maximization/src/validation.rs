@@ -69,3 +69,16 @@ pub(crate) fn matrix_shape(
 pub(crate) fn no_overflow(what: &'static str, vector: &DVector<f64>) -> Result<()> {
     if vector.iter().all(|v| v.is_finite()) { Ok(()) } else { Err(Error::Overflow { what }) }
 }
+
+/// `vector` has `length` entries and every one is finite: the argument check of every evaluator
+/// (a NaN argument is an error, never a NaN result).
+pub(crate) fn argument(name: &'static str, vector: &DVector<f64>, length: usize) -> Result<()> {
+    vector_length(name, vector, length)?;
+    finite_entries(name, vector)
+}
+
+/// `value` if it is finite, otherwise [`Error::Overflow`] of `what` (the arguments were
+/// finite, so a non-finite result means the true value is not representable in `f64`).
+pub(crate) fn finite_result(what: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() { Ok(value) } else { Err(Error::Overflow { what }) }
+}

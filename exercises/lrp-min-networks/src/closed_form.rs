@@ -2,7 +2,7 @@
 //! `a1 = a2 = a` (exercise sheet 11, exercise 2(b)), their limits in γ, and (beyond the sheet)
 //! the closed forms anywhere on the domain `a1, a2 ≥ 0`.
 
-use crate::error::{Result, require_non_negative};
+use crate::error::{Result, require_finite, require_non_negative};
 use crate::min_networks::MinNetwork;
 
 /// The relevance of the two inputs, `R_1` and `R_2`.
@@ -46,8 +46,13 @@ pub fn network_a_equal_inputs(a: f64, gamma: f64) -> Result<InputRelevance> {
 pub fn network_b_equal_inputs(a: f64, gamma: f64) -> Result<InputRelevance> {
     let a = require_non_negative("a", a)?;
     let gamma = require_non_negative("gamma", gamma)?;
-    let denominator = 1.0 + 2.0 * gamma;
-    Ok(InputRelevance { r1: a * (1.0 + gamma) / denominator, r2: a * gamma / denominator })
+    if gamma <= *LITERAL_RANGE.end() {
+        let denominator = 1.0 + 2.0 * gamma;
+        return Ok(InputRelevance { r1: a * (1.0 + gamma) / denominator, r2: a * gamma / denominator });
+    }
+    // γ/(1 + 2γ) = 1/(2 + 1/γ) and R_1 = a − R_2, where the literal quotient is ∞/∞.
+    let r2 = a / (2.0 + 1.0 / gamma);
+    Ok(InputRelevance { r1: a - r2, r2 })
 }
 // ANCHOR_END: closed_form_b
 
@@ -96,10 +101,51 @@ pub fn network_a_on_domain(a1: f64, a2: f64, gamma: f64) -> Result<InputRelevanc
         let swapped = network_a_on_domain(a2, a1, gamma)?;
         return Ok(InputRelevance { r1: swapped.r2, r2: swapped.r1 });
     }
-    let denominator = ((1.0 + gamma) * a1 - a2) * (gamma * (a1 + a2) + 2.0 * a2);
-    let r1 = gamma * (1.0 + gamma) * a1 * a1 * a2 / denominator;
-    let r2 = a2 * a2 * (gamma * gamma * a1 + gamma * (2.0 * a1 - a2) + 2.0 * (a1 - a2)) / denominator;
-    Ok(InputRelevance { r1, r2 })
+    if literal_is_safe(a1, a2, gamma) {
+        let denominator = ((1.0 + gamma) * a1 - a2) * (gamma * (a1 + a2) + 2.0 * a2);
+        let r1 = gamma * (1.0 + gamma) * a1 * a1 * a2 / denominator;
+        let r2 = a2 * a2 * (gamma * gamma * a1 + gamma * (2.0 * a1 - a2) + 2.0 * (a1 - a2)) / denominator;
+        return Ok(InputRelevance { r1, r2 });
+    }
+    // Beyond: numerator and denominator divided by (1 + γ)² and the inputs by a1 (R is
+    // homogeneous of degree 1 in a), which neither overflows nor underflows.
+    let Stable { scale, x2, t, u } = Stable::new(a1, a2, gamma);
+    let x2_over_denominator = x2 / ((1.0 - u * x2) * (t * (1.0 + x2) + 2.0 * u * x2));
+    let r1 = scale * t * x2_over_denominator;
+    let r2 = scale * x2 * x2_over_denominator * (t * t + t * u * (2.0 - x2) + 2.0 * u * u * (1.0 - x2));
+    finite(InputRelevance { r1, r2 })
+}
+
+/// Where γ and the inputs lie, the literal closed forms (products of degree ≤ 4) neither overflow
+/// nor underflow; beyond, the rescaled forms of [`Stable`] are used.
+const LITERAL_RANGE: std::ops::RangeInclusive<f64> = 1e-50..=1e50;
+
+/// Whether the literal closed forms are safe at `(a1, a2, γ)` (see [`LITERAL_RANGE`]).
+fn literal_is_safe(a1: f64, a2: f64, gamma: f64) -> bool {
+    LITERAL_RANGE.contains(&a1) && LITERAL_RANGE.contains(&a2) && gamma <= *LITERAL_RANGE.end()
+}
+
+/// The closed forms on the domain, rescaled: `scale = max(a1, a2)`, the other input
+/// `x2 = min/max ∈ (0, 1]`, `t = γ/(1 + γ)` and `u = 1/(1 + γ)`, all in `[0, 1]`.
+struct Stable {
+    scale: f64,
+    x2: f64,
+    t: f64,
+    u: f64,
+}
+
+impl Stable {
+    fn new(larger: f64, smaller: f64, gamma: f64) -> Self {
+        let u = 1.0 / (1.0 + gamma);
+        Self { scale: larger, x2: smaller / larger, t: gamma * u, u }
+    }
+}
+
+/// The relevance, or [`crate::Error::NonFinite`] if the true value is not representable.
+fn finite(relevance: InputRelevance) -> Result<InputRelevance> {
+    require_finite(relevance.r1, || "the closed-form relevance R_1".into())?;
+    require_finite(relevance.r2, || "the closed-form relevance R_2".into())?;
+    Ok(relevance)
 }
 
 /// Network B anywhere on the domain `a1, a2 ≥ 0`, any `γ ≥ 0` (beyond the sheet). B is not
@@ -119,17 +165,33 @@ pub fn network_b_on_domain(a1: f64, a2: f64, gamma: f64) -> Result<InputRelevanc
     if a1.min(a2) == 0.0 {
         return Ok(InputRelevance { r1: 0.0, r2: 0.0 });
     }
+    if literal_is_safe(a1, a2, gamma) {
+        if a1 <= a2 {
+            let denominator = gamma * (a1 + a2) + a1;
+            return Ok(InputRelevance {
+                r1: (1.0 + gamma) * a1 * a1 / denominator,
+                r2: gamma * a1 * a2 / denominator,
+            });
+        }
+        let denominator = ((1.0 + gamma) * a1 - a2) * (gamma * (a1 + a2) + a2);
+        let r1 = gamma * (1.0 + gamma) * a1 * a1 * a2 / denominator;
+        let r2 = a2 * a2 * (gamma * gamma * a1 + (1.0 + gamma) * (a1 - a2)) / denominator;
+        return Ok(InputRelevance { r1, r2 });
+    }
+    // Beyond: as for network A, divided by (1 + γ) (or (1 + γ)²) and by the larger input.
     if a1 <= a2 {
-        let denominator = gamma * (a1 + a2) + a1;
-        return Ok(InputRelevance {
-            r1: (1.0 + gamma) * a1 * a1 / denominator,
-            r2: gamma * a1 * a2 / denominator,
+        let Stable { scale, x2: x1, t, u } = Stable::new(a2, a1, gamma);
+        let x1_over_denominator = x1 / (t * (x1 + 1.0) + u * x1);
+        return finite(InputRelevance {
+            r1: scale * x1 * x1_over_denominator,
+            r2: scale * t * x1_over_denominator,
         });
     }
-    let denominator = ((1.0 + gamma) * a1 - a2) * (gamma * (a1 + a2) + a2);
-    let r1 = gamma * (1.0 + gamma) * a1 * a1 * a2 / denominator;
-    let r2 = a2 * a2 * (gamma * gamma * a1 + (1.0 + gamma) * (a1 - a2)) / denominator;
-    Ok(InputRelevance { r1, r2 })
+    let Stable { scale, x2, t, u } = Stable::new(a1, a2, gamma);
+    let x2_over_denominator = x2 / ((1.0 - u * x2) * (t * (1.0 + x2) + u * x2));
+    let r1 = scale * t * x2_over_denominator;
+    let r2 = scale * x2 * x2_over_denominator * (t * t + u * (1.0 - x2));
+    finite(InputRelevance { r1, r2 })
 }
 // ANCHOR_END: closed_form_domain
 

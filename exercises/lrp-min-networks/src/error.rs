@@ -62,3 +62,12 @@ pub(crate) fn require_non_negative(name: &'static str, value: f64) -> Result<f64
         Ok(value)
     }
 }
+
+/// `Ok(())` if a size `found` equals the size `expected` of `what`, else [`Error::ShapeMismatch`].
+pub(crate) fn require_length(what: &str, expected: usize, found: usize) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch { what: what.to_string(), expected, found })
+    }
+}

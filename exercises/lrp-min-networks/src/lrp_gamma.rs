@@ -2,7 +2,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::error::{Result, require_finite, require_non_negative};
+use crate::error::{Result, require_finite, require_length, require_non_negative};
 use crate::layer::Layer;
 use crate::network::{Forward, Network};
 
@@ -78,7 +78,7 @@ impl LrpGamma {
         let mut relevances = vec![forward.output().clone()];
         for (l, layer) in network.layers().iter().enumerate().rev() {
             let upper = &relevances[relevances.len() - 1];
-            let lower = self.propagate(layer, &forward.activations[l], upper);
+            let lower = self.propagate(layer, &forward.activations[l], upper)?;
             for (j, &value) in lower.iter().enumerate() {
                 require_finite(value, || format!("relevance {j} at the input of layer {l}"))?;
             }
@@ -94,15 +94,37 @@ impl LrpGamma {
     ///
     /// With `W' = W + γW⁺` and `b' = b + γb⁺`: `z = W'a + b'`, `s_k = R_k / z_k` (0 where
     /// `z_k = 0`), `R = a ⊙ W'ᵀ s`.
-    pub fn propagate(&self, layer: &Layer, a: &DVector<f64>, r_upper: &DVector<f64>) -> DVector<f64> {
-        let weights = gamma_modified(layer.weights(), self.gamma);
-        let bias = layer.bias().map(|b| b + self.gamma * b.max(0.0));
+    ///
+    /// Where `W'` or `z` overflows (γ near `f64::MAX`), it computes with everything divided by
+    /// `1 + γ` instead: `W'/(1 + γ) = W⁺ + W⁻/(1 + γ)`, `b'` and `ε` alike. The ratios are the
+    /// same, and finite for every finite γ.
+    ///
+    /// Errors with [`crate::Error::ShapeMismatch`] unless `a` has one entry per input of the
+    /// layer and `r_upper` one per output.
+    pub fn propagate(&self, layer: &Layer, a: &DVector<f64>, r_upper: &DVector<f64>) -> Result<DVector<f64>> {
+        require_length("the activations a of the layer's inputs", layer.inputs(), a.len())?;
+        require_length("the relevance R of the layer's outputs", layer.outputs(), r_upper.len())?;
+        let literal = (
+            gamma_modified(layer.weights(), self.gamma),
+            layer.bias().map(|b| b + self.gamma * b.max(0.0)),
+            self.epsilon,
+        );
+        let (weights, bias, epsilon) = if literal.0.iter().chain(literal.1.iter()).all(|v| v.is_finite())
+            && (&literal.0 * a + &literal.1).iter().all(|z| z.is_finite())
+        {
+            literal
+        } else {
+            let shrink = 1.0 / (1.0 + self.gamma);
+            (
+                gamma_normalised(layer.weights(), self.gamma),
+                layer.bias().map(|b| b.max(0.0) + shrink * b.min(0.0)),
+                self.epsilon * shrink,
+            )
+        };
         let z = &weights * a + bias;
-        let s = z.zip_map(r_upper, |z_k, r_k| match self.stabilized(z_k) {
-            Some(denominator) => r_k / denominator,
-            None => 0.0,
-        });
-        a.component_mul(&(weights.transpose() * s))
+        let s = z
+            .zip_map(r_upper, |z_k, r_k| if z_k == 0.0 { 0.0 } else { r_k / (z_k + epsilon * z_k.signum()) });
+        Ok(a.component_mul(&(weights.transpose() * s)))
     }
     // ANCHOR_END: propagate
 
@@ -115,6 +137,13 @@ impl LrpGamma {
 /// `W + γW⁺`: every positive weight scaled by `1 + γ`, negative weights unchanged.
 pub fn gamma_modified(weights: &DMatrix<f64>, gamma: f64) -> DMatrix<f64> {
     weights.map(|w| w + gamma * w.max(0.0))
+}
+
+/// `(W + γW⁺)/(1 + γ) = W⁺ + W⁻/(1 + γ)`: [`gamma_modified`] divided by `1 + γ`, which LRP-γ's
+/// ratios do not notice and which stays finite for every finite γ.
+pub fn gamma_normalised(weights: &DMatrix<f64>, gamma: f64) -> DMatrix<f64> {
+    let shrink = 1.0 / (1.0 + gamma);
+    weights.map(|w| w.max(0.0) + shrink * w.min(0.0))
 }
 
 #[cfg(test)]

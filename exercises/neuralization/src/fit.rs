@@ -44,7 +44,8 @@ impl FittedOneClassSvm {
 /// extracts the support vectors (rows with `α_i > 100 ε`), their weights and `γ = 1/eps`.
 ///
 /// Errors: `ν ∉ (0, 1]`, `eps ≤ 0` or a non-finite value → [`Error::InvalidParameter`]; no rows →
-/// [`Error::NoSupportVectors`] (as does a fit without any support vector).
+/// [`Error::NoSupportVectors`] (as does a fit without any support vector); a fit whose offset ρ
+/// is not finite (ν = 1 puts every point at its bound) → [`Error::InvalidParameter`] on ν.
 pub fn fit_one_class_svm(data: &DMatrix<f64>, nu: f64, eps: f64) -> Result<FittedOneClassSvm> {
     if !(nu > 0.0 && nu <= 1.0) {
         return Err(Error::invalid("nu", nu, "ν must lie in (0, 1]"));
@@ -68,6 +69,15 @@ pub fn fit_one_class_svm(data: &DMatrix<f64>, nu: f64, eps: f64) -> Result<Fitte
         svm.alpha.iter().enumerate().filter(|(_, a)| **a > SUPPORT_THRESHOLD).map(|(i, _)| i).collect();
     if support_indices.is_empty() {
         return Err(Error::NoSupportVectors);
+    }
+    if !svm.rho.is_finite() {
+        // With ν = 1 every α_i sits at its bound 1/(νn) and no free support vector fixes ρ;
+        // linfa-svm then returns ρ = ±∞.
+        return Err(Error::invalid(
+            "nu",
+            nu,
+            "linfa-svm's fit has no finite offset ρ (every point is a bounded support vector); use a ν below 1",
+        ));
     }
     let support_vectors = data.select_rows(&support_indices);
     let alpha = DVector::from_iterator(support_indices.len(), support_indices.iter().map(|&i| svm.alpha[i]));

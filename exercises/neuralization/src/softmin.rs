@@ -30,22 +30,34 @@ pub fn min_pooling(h: &[f64]) -> Result<f64> {
 /// Every exponent is `≤ 0` and the minimising term is `exp(0) = 1`, so the sum lies in `[1, M]`:
 /// nothing overflows (an infinite `γ (h_i − m)` just gives `exp(−∞) = 0`) and nothing underflows
 /// to `log 0`. The correction is [`soft_min_gap`] `∈ [0, (log M)/γ]`, the bound of 3b.
-/// Finite for every finite `h` and every `γ ∈ (0, ∞)`.
+/// Errors with [`Error::Overflow`] where the true value lies beyond `f64` (e.g. `γ = 1e-308`:
+/// the gap `(log M)/γ` exceeds `f64::MAX`).
 pub fn soft_min(h: &[f64], gamma: f64) -> Result<f64> {
     let m = checked_min(h)?;
-    Ok(m - soft_min_gap(h, gamma)?)
+    let value = m - soft_min_gap(h, gamma)?;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::Overflow { what: "the soft-min min_i h_i − gap" })
+    }
 }
 
 /// The gap `min_i h_i − smin_γ(h) = γ⁻¹ log Σ_i exp(−γ (h_i − m))`, computed without the
 /// cancellation of the subtraction: the arg-min's term `1` is split off and the rest goes through
 /// `ln_1p`, so gaps far below `ε · m` (down to `1e-300`) keep full relative accuracy.
+/// Errors with [`Error::Overflow`] when the gap exceeds `f64::MAX` (tiny γ).
 pub fn soft_min_gap(h: &[f64], gamma: f64) -> Result<f64> {
     check_gamma(gamma)?;
     let m = checked_min(h)?;
     let k = h.iter().position(|&hi| hi == m).unwrap_or(0);
     let rest: f64 =
         h.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, &hi)| (-gamma * (hi - m)).exp()).sum();
-    Ok(rest.ln_1p() / gamma)
+    let gap = rest.ln_1p() / gamma;
+    if gap.is_finite() {
+        Ok(gap)
+    } else {
+        Err(Error::Overflow { what: "the soft-min gap log(Σ_i exp(−γ(h_i − m)))/γ" })
+    }
 }
 // ANCHOR_END: soft_min
 

@@ -10,14 +10,19 @@
 //! mask (relevance mass and rank accuracy, pointing game), flips the most relevant pixels
 //! first (AOPC, and its gain over a random pixel order), and compares with the explanations of
 //! a randomised model (Spearman's ρ of |R|). Prints the table of means with 95 % intervals
-//! (`1.96·sd/√n`) and writes it with the mean flipping curves (PNG + CSV) into `--out`.
+//! (`1.96·sd/√n`) and writes it with the mean flipping curves (PNG + CSV) into `--out`
+//! (by default the book's `book/src/measurements/` in this workspace's source tree).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use candle_core::{DType, Device};
 use clap::{Parser, ValueEnum};
+use explainer::arguments::count_in;
+use explainer::console::{self, Console};
 use explainer::evaluation::{Benchmark, Mask, Method, PixelFlipping, Replacement};
+use explainer::output_files::check_output_directory;
 use explainer::scenes::{SCENE_SIZE, TEST_SEEDS, generate_scenes, scenes_to_input};
 use explainer::{Vgg, VggConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -26,7 +31,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Most scenes evaluated in one run.
+const MAX_SCENES: usize = 100_000;
+/// Most scenes per batch.
+const MAX_BATCH: usize = 500;
+/// Most pixel-flipping steps (a 64×64 scene has 4096 pixels; more steps than this add nothing
+/// to the curve but time).
+const MAX_STEPS: usize = 100;
+
 /// Measure explanation quality of the shapes model on synthetic scenes with known object masks.
+///
+/// Writes `evaluation.md`, `evaluation.csv` and the mean pixel-flipping curves (PNG and CSV)
+/// into --out, by default the book's `book/src/measurements/` in this workspace's source tree
+/// (the book shows them): give --out to keep the book's files as they are.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Args {
@@ -35,21 +52,21 @@ struct Args {
     #[arg(long)]
     weights: Option<PathBuf>,
 
-    /// Number of scenes to evaluate.
-    #[arg(long, default_value_t = 500)]
+    /// Number of scenes to evaluate, 2..=100000.
+    #[arg(long, default_value_t = 500, value_parser = scene_count)]
     scenes: usize,
 
-    /// Seed of the first scene; scenes use consecutive seeds. Default: the start of the test
-    /// seeds (never used for training).
+    /// Seed of the first scene; scenes use consecutive seeds, all within the test seeds
+    /// 1000000000..2000000000 (never used for training). Default: the first test seed.
     #[arg(long, default_value_t = TEST_SEEDS.start)]
     seed: u64,
 
-    /// Scenes explained per batch.
-    #[arg(long, default_value_t = 50)]
+    /// Scenes explained per batch, 1..=500.
+    #[arg(long, default_value_t = 50, value_parser = batch_size)]
     batch: usize,
 
-    /// Pixel-flipping steps.
-    #[arg(long, default_value_t = 20)]
+    /// Pixel-flipping steps, 1..=100.
+    #[arg(long, default_value_t = 20, value_parser = step_count)]
     steps: usize,
 
     /// Share of the pixels removed by the last pixel-flipping step.
@@ -65,8 +82,9 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     random_seed: u64,
 
-    /// Directory the table and the figure are written to (created if missing). Default:
-    /// `book/src/measurements` of this workspace.
+    /// Directory the table and the figure are written to (created if missing; checked before
+    /// any work). Default: `book/src/measurements` of this workspace's source tree, which the
+    /// book shows.
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -89,14 +107,44 @@ impl ReplacementChoice {
     }
 }
 
-fn main() -> Result<()> {
+/// `--scenes`: 2..=[`MAX_SCENES`] (intervals need two).
+fn scene_count(text: &str) -> std::result::Result<usize, String> {
+    count_in(text, 2..=MAX_SCENES, "scenes")
+}
+
+/// `--batch`: 1..=[`MAX_BATCH`].
+fn batch_size(text: &str) -> std::result::Result<usize, String> {
+    count_in(text, 1..=MAX_BATCH, "scenes per batch")
+}
+
+/// `--steps`: 1..=[`MAX_STEPS`].
+fn step_count(text: &str) -> std::result::Result<usize, String> {
+    count_in(text, 1..=MAX_STEPS, "pixel-flipping steps")
+}
+
+fn main() -> ExitCode {
     let args = Args::parse();
+    let mut console = Console::new();
+    console::finish(run(&args, &mut console).map(|()| true))
+}
+
+fn run(args: &Args, console: &mut Console) -> Result<()> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let weights = args.weights.clone().unwrap_or_else(|| manifest.join("models/shapes_vgg.safetensors"));
     let workspace = manifest.parent().unwrap_or(&manifest);
     let out = args.out.clone().unwrap_or_else(|| workspace.join("book/src/measurements"));
-    anyhow::ensure!(args.scenes >= 2, "--scenes {} is too few: intervals need at least 2", args.scenes);
-    anyhow::ensure!(args.batch >= 1, "--batch must be at least 1");
+    let last = args.seed.checked_add(args.scenes as u64 - 1);
+    ensure!(
+        TEST_SEEDS.contains(&args.seed) && last.is_some_and(|last| TEST_SEEDS.contains(&last)),
+        "--seed {} with --scenes {}: the scenes' seeds must lie within the test seeds {}..{} (training uses the \
+         seeds below)",
+        args.seed,
+        args.scenes,
+        TEST_SEEDS.start,
+        TEST_SEEDS.end
+    );
+    check_output_directory(&out).with_context(|| format!("--out {}", out.display()))?;
+    let flipping = PixelFlipping::new(args.steps, args.max_fraction).context("--steps / --max-fraction")?;
 
     let device = Device::Cpu;
     let dtype = DType::F32;
@@ -104,7 +152,6 @@ fn main() -> Result<()> {
     let model = Vgg::load(&weights, &config, &device, dtype)
         .with_context(|| format!("loading the model from {} (--weights)", weights.display()))?;
     let randomised = Vgg::random(&config, args.random_seed, &device, dtype)?;
-    let flipping = PixelFlipping::new(args.steps, args.max_fraction).context("--steps / --max-fraction")?;
     let replacement = match args.replacement {
         ReplacementChoice::BackgroundMean => Replacement::BackgroundMean,
         ReplacementChoice::Noise => Replacement::UniformNoise { seed: args.random_seed },
@@ -154,9 +201,9 @@ fn main() -> Result<()> {
         args.max_fraction,
         args.random_seed
     );
-    print!("{}", summary.to_markdown());
+    console.line(summary.to_markdown().trim_end());
     for path in summary.write(&out).with_context(|| format!("writing into {} (--out)", out.display()))? {
-        println!("wrote {}", path.display());
+        console.line(format!("wrote {}", path.display()));
     }
     Ok(())
 }

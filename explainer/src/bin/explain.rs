@@ -3,24 +3,33 @@
 //! ```text
 //! explain                                               # the shipped model on synthetic scenes
 //! explain --image castle.jpg --class castle            # torchvision's cached VGG-16 weights
-//! explain --weights vgg16.safetensors --image x.png --method lrp --gamma 0.25,0.25,0.1,0.05,0.01
+//! explain --weights vgg16.safetensors --image photos/ --method lrp --gamma 0.25,0.25,0.1,0.05,0.01
+//! explain --weights vgg16.safetensors --images-from list.txt --batch 8 --force
 //! ```
 //!
-//! With an image: writes a panel `image | Gradient×Input | LRP` (the sheet's colours) and the
-//! raw relevance as `.npy`, and prints the top-5 classes, the explained logit and the
-//! relevance sums. Without one: explains one synthetic scene of each class with the model
-//! that ships inside the crate, as panels `scene | mask | Gradient×Input | LRP`.
+//! With images: for each, writes a panel `image | Gradient×Input | LRP` (the sheet's colours)
+//! and the raw relevance as `.npy`, named by image, class and method, and prints the top-5
+//! classes, the explained logit and the relevance sums; many images go through the network in
+//! batches, with a progress bar and a summary. Without: explains one synthetic scene of each
+//! class with the model that ships inside the crate, as panels `scene | mask | Gradient×Input
+//! | LRP`.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use candle_core::{DType, Device, Tensor};
 use clap::{Parser, ValueEnum};
+use explainer::arguments::count_in;
 use explainer::classes::{ClassSelector, imagenet_classes};
+use explainer::console::{self, Console};
 use explainer::heatmap::{RelevanceMap, panel};
+use explainer::output_files::{OutputSet, check_output_directory};
 use explainer::scene_panels::{explain_scene, one_scene_per_class};
-use explainer::{Attribution, Attributor, Engine, GammaSchedule, GradientTimesInput, Lrp, Vgg, VggConfig};
+use explainer::{Attributor, Engine, GammaSchedule, GradientTimesInput, Lrp, Vgg, VggConfig};
 use explainer::{Gradient, checkpoint, image, npy, prediction, scenes, shipped};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -28,11 +37,30 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Most images explained in one batch.
+const MAX_BATCH: usize = 64;
+/// Most synthetic scenes explained in one run.
+const MAX_SCENES: usize = 1000;
+/// Largest --images-from list read (a million paths).
+const MAX_LIST_BYTES: u64 = 256 << 20;
+/// File extensions taken from a directory given to --image.
+const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
+/// The γ schedule's default as --help shows it (a test checks it equals `GammaSchedule::default()`).
+const DEFAULT_GAMMA: &str = "0.25,0.25,0.1,0.05,0.01";
+
 /// Explain a VGG image classifier's decision with Gradient, Gradient×Input and LRP.
 ///
 /// LRP uses the composite of exercise sheet 11: the zB rule on the first convolution (pixel
 /// bounds of the normalised [0, 1] range), LRP-γ on the other convolutions with one γ per
 /// block, and the plain gradient through max-pooling, ReLU and dense layers.
+///
+/// Files written into --out. With images, for an image `STEM.jpg` explained for class C:
+/// `STEM_cC_panel.png` (the image and one heatmap per method) and `STEM_cC_METHOD.npy` for
+/// each method (`gradient`, `gradient_x_input`, `lrp`: the relevance of every input value,
+/// 1×3×224×224); two images with the same stem are told apart by their extension
+/// (`STEM_jpg_cC_…`). Without images: `scene_SEED_SHAPE_panel.png`. Every file is written
+/// under a temporary name and renamed, so none is ever half-written; a run that fails writes
+/// nothing, and existing outputs are kept (the image skipped) unless --force.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Args {
@@ -46,34 +74,52 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Architecture::Vgg16)]
     arch: Architecture,
 
-    /// The image (JPEG or PNG): resized so its shorter side is 256 pixels and centre-cropped
-    /// to 224×224 as torchvision does; a 224×224 image is used as it is.
-    /// Without it, the shipped scene model explains synthetic scenes (no files needed).
-    #[arg(long)]
-    image: Option<PathBuf>,
+    /// Images (JPEG or PNG), or directories of them (their .jpg, .jpeg and .png files, not
+    /// recursively). Each is resized so its shorter side is 256 pixels and centre-cropped to
+    /// 224×224 as torchvision does; a 224×224 image is used as it is. An image that cannot be
+    /// read is reported and skipped; the others are explained. Without images (and without
+    /// --images-from) the shipped scene model explains synthetic scenes (no files needed).
+    #[arg(long, num_args = 1.., value_name = "IMAGE|DIR")]
+    image: Vec<PathBuf>,
 
-    /// Without --image: the number of synthetic scenes to explain (one per class first).
-    #[arg(long, default_value_t = 6, conflicts_with = "image")]
+    /// A text file listing images, one path per line (blank lines and lines starting with `#`
+    /// are skipped; relative paths are relative to the current directory).
+    #[arg(long, value_name = "LIST")]
+    images_from: Option<PathBuf>,
+
+    /// Images explained together in one batch (1..=64): one forward and backward pass per
+    /// batch and class instead of per image.
+    #[arg(long, default_value_t = 8, value_parser = batch_size)]
+    batch: usize,
+
+    /// Overwrite outputs that exist. Without it, an image whose outputs all exist is skipped
+    /// (re-running a batch explains only what is missing).
+    #[arg(long)]
+    force: bool,
+
+    /// Without images: the number of synthetic scenes to explain (one per class first), 1..=1000.
+    #[arg(long, default_value_t = 6, value_parser = scene_count, conflicts_with_all = ["image", "images_from"])]
     scenes: usize,
 
-    /// Without --image: the first scene seed (the test range, which training never saw).
-    #[arg(long, default_value_t = scenes::TEST_SEEDS.start, conflicts_with = "image")]
+    /// Without images: the first scene seed, within the test seeds 1000000000..2000000000
+    /// (which training never saw).
+    #[arg(long, default_value_t = scenes::TEST_SEEDS.start, conflicts_with_all = ["image", "images_from"])]
     seed: u64,
 
-    /// The class to explain: an index (`483`) or an ImageNet name (`castle`).
-    /// Default: the predicted class.
-    #[arg(long)]
+    /// The class to explain: an index (`483`, 0..=999 for ImageNet) or an ImageNet name
+    /// (`castle`; exact case first, then ignoring case). Default: each image's predicted class.
+    #[arg(long, allow_hyphen_values = true)]
     class: Option<ClassSelector>,
 
     /// What to compute.
     #[arg(long, value_enum, default_value_t = Method::All)]
     method: Method,
 
-    /// LRP-γ per block of convolutions 2–13 (block 1 holds convolution 2): five
-    /// comma-separated values, or one value for every block.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true,
-          default_values_t = GammaSchedule::default().gammas())]
-    gamma: Vec<f64>,
+    /// LRP-γ per block of convolutions 2–13 (block 1 holds convolution 2): five values, or
+    /// one for every block, separated by commas or spaces (`0.25,0.25,0.1,0.05,0.01` or
+    /// `0.25 0.25 0.1 0.05 0.01`).
+    #[arg(long, num_args = 1..=5, allow_negative_numbers = true, default_value = DEFAULT_GAMMA)]
+    gamma: Vec<String>,
 
     /// How LRP's modified gradient is computed. Both compute the same relevance; in float32
     /// they round differently (about 4e-4 relative on VGG-16: the explicit engine's Winograd
@@ -85,7 +131,7 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     precision: Precision,
 
-    /// Directory the panel and the `.npy` files are written to (created if missing).
+    /// Directory the panels and `.npy` files are written to (created with the first file).
     #[arg(long, default_value = "explanations")]
     out: PathBuf,
 }
@@ -127,36 +173,92 @@ enum Precision {
     F64,
 }
 
-fn main() -> Result<()> {
+fn main() -> ExitCode {
     let args = Args::parse();
+    let mut console = Console::new();
+    console::finish(run(&args, &mut console))
+}
+
+/// The whole run: `Ok(false)` when some images failed (they are listed).
+fn run(args: &Args, console: &mut Console) -> Result<bool> {
     let dtype = match args.precision {
         Precision::F32 => DType::F32,
         Precision::F64 => DType::F64,
     };
-    let lrp = Lrp::sheet(&gamma_schedule(&args.gamma)?).with_engine(match args.engine {
-        EngineChoice::Explicit => Engine::Explicit,
-        EngineChoice::Autograd => Engine::Autograd,
-    });
+    let lrp = lrp_attributor(args)?;
     let methods: Vec<(&str, &dyn Attributor)> = match args.method {
         Method::Gradient => vec![("gradient", &Gradient)],
         Method::GradientXInput => vec![("gradient_x_input", &GradientTimesInput)],
         Method::Lrp => vec![("lrp", &lrp)],
         Method::All => vec![("gradient_x_input", &GradientTimesInput), ("lrp", &lrp)],
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    match &args.image {
-        Some(image_path) => explain_image(&args, image_path, dtype, &methods),
-        None => explain_scenes(&args, dtype, &methods),
+    check_output_directory(&args.out).with_context(|| format!("--out {}", args.out.display()))?;
+    if args.image.is_empty() && args.images_from.is_none() {
+        explain_scenes(args, dtype, &methods, console).map(|()| true)
+    } else {
+        explain_images(args, dtype, &methods, console)
     }
 }
 
+/// The LRP attributor that `--gamma` and `--engine` ask for.
+fn lrp_attributor(args: &Args) -> Result<Lrp> {
+    let engine = match args.engine {
+        EngineChoice::Explicit => Engine::Explicit,
+        EngineChoice::Autograd => Engine::Autograd,
+    };
+    Ok(Lrp::sheet(&gamma_schedule(&args.gamma)?).with_engine(engine))
+}
+
+/// `--gamma` as a schedule: five values, or one for every block, each argument split at
+/// commas and spaces.
+fn gamma_schedule(arguments: &[String]) -> Result<GammaSchedule> {
+    let values = arguments
+        .iter()
+        .flat_map(|argument| argument.split([',', ' ']))
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            value.trim().parse::<f64>().with_context(|| format!("--gamma: {value:?} is not a number"))
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    let schedule = match values.as_slice() {
+        [single] => GammaSchedule::uniform(*single),
+        many => GammaSchedule::from_slice(many),
+    };
+    schedule.context("--gamma")
+}
+
+/// `--batch`: 1..=[`MAX_BATCH`].
+fn batch_size(text: &str) -> std::result::Result<usize, String> {
+    count_in(text, 1..=MAX_BATCH, "images per batch")
+}
+
+/// `--scenes`: 1..=[`MAX_SCENES`].
+fn scene_count(text: &str) -> std::result::Result<usize, String> {
+    count_in(text, 1..=MAX_SCENES, "scenes")
+}
+
 /// The default run: the shipped model on synthetic scenes with known object masks.
-fn explain_scenes(args: &Args, dtype: DType, methods: &[(&str, &dyn Attributor)]) -> Result<()> {
+fn explain_scenes(
+    args: &Args,
+    dtype: DType,
+    methods: &[(&str, &dyn Attributor)],
+    console: &mut Console,
+) -> Result<()> {
     if args.weights.is_some() || args.class.is_some() {
         bail!(
             "--weights and --class need --image; without --image the shipped scene model explains synthetic scenes"
         );
     }
+    let test = scenes::TEST_SEEDS;
+    ensure!(
+        test.contains(&args.seed),
+        "--seed {} is outside the test seeds {}..{} (training uses {}..{}, which the model has seen)",
+        args.seed,
+        test.start,
+        test.end,
+        scenes::TRAIN_SEEDS.start,
+        scenes::TRAIN_SEEDS.end
+    );
     let model = shipped::shapes_model(&Device::Cpu, dtype).context("loading the shipped scene model")?;
     let per_class = one_scene_per_class(args.seed);
     let mut next_seed = per_class.iter().map(|(seed, _)| seed + 1).max().unwrap_or(args.seed);
@@ -166,6 +268,15 @@ fn explain_scenes(args: &Args, dtype: DType, methods: &[(&str, &dyn Attributor)]
         next_seed += 1;
     }
     chosen.sort_by_key(|(seed, _)| *seed);
+    if let Some((last, _)) = chosen.iter().find(|(seed, _)| !test.contains(seed)) {
+        bail!(
+            "--seed {} with --scenes {} reaches seed {last}, beyond the test seeds {}..{}",
+            args.seed,
+            args.scenes,
+            test.start,
+            test.end
+        );
+    }
 
     let progress = ProgressBar::new(chosen.len() as u64);
     if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} scenes explained") {
@@ -173,12 +284,13 @@ fn explain_scenes(args: &Args, dtype: DType, methods: &[(&str, &dyn Attributor)]
     }
     let columns: Vec<&str> = ["scene", "mask"].into_iter().chain(methods.iter().map(|(n, _)| *n)).collect();
     let mut lines = Vec::new();
+    let mut outputs = OutputSet::new();
     for (seed, scene) in chosen {
         let explained =
             explain_scene(&model, seed, scene, methods).with_context(|| format!("scene {seed}"))?;
         let truth = explained.scene.shape().name();
         let path = args.out.join(format!("scene_{seed}_{truth}_panel.png"));
-        explained.image.save(&path).with_context(|| format!("writing {}", path.display()))?;
+        outputs.add(path.clone(), png_bytes(&explained.image)?);
         let sums: Vec<String> =
             explained.relevance_sums.iter().map(|(name, sum)| format!("Σ {name} {sum:>8.3}")).collect();
         let verdict = if explained.prediction.class == explained.scene.class { "right" } else { "WRONG" };
@@ -192,100 +304,397 @@ fn explain_scenes(args: &Args, dtype: DType, methods: &[(&str, &dyn Attributor)]
         progress.inc(1);
     }
     progress.finish_and_clear();
-    println!(
+    // Every panel is written only once every scene is explained: a failing run writes nothing.
+    outputs.commit().with_context(|| format!("writing the panels into {}", args.out.display()))?;
+    console.line(format!(
         "the shipped scene model ({}) explaining the true class of synthetic scenes:",
         VggConfig::shapes().name
-    );
+    ));
     for line in lines {
-        println!("{line}");
+        console.line(line);
     }
-    println!("panels ({}) in {}", columns.join(" | "), args.out.display());
-    println!("to explain a photo with VGG-16: explain --image PHOTO [--weights FILE] (see --help)");
+    console.line(format!("panels ({}) in {}", columns.join(" | "), args.out.display()));
+    console.line("to explain a photo with VGG-16: explain --image PHOTO [--weights FILE] (see --help)");
     Ok(())
 }
 
-/// Explains one image with a VGG network loaded from weights.
-fn explain_image(
+/// One image to explain: where it is and the stem its outputs are named by.
+struct Input {
+    path: PathBuf,
+    label: String,
+}
+
+/// Explains every image of `--image` and `--images-from`: `Ok(false)` if some failed.
+fn explain_images(
     args: &Args,
-    image_path: &Path,
     dtype: DType,
     methods: &[(&str, &dyn Attributor)],
-) -> Result<()> {
+    console: &mut Console,
+) -> Result<bool> {
     let device = Device::Cpu;
     let config = match args.arch {
         Architecture::Vgg16 => VggConfig::vgg16(),
         Architecture::Vgg16Tiny => VggConfig::vgg16_tiny(),
     };
+    // Everything that can be checked is checked before the weights are loaded.
+    let paths = image_paths(args)?;
+    let mut failures: Vec<(PathBuf, anyhow::Error)> = Vec::new();
+    let mut readable = Vec::new();
+    for path in paths {
+        match image::check_image_file(&path) {
+            Ok(_) => readable.push(path),
+            Err(error) => failures.push((path, error.into())),
+        }
+    }
+    if readable.is_empty() {
+        return Err(match failures.pop() {
+            Some((path, error)) if failures.is_empty() => {
+                error.context(format!("--image {}", path.display()))
+            }
+            _ => {
+                report_failures(&failures);
+                anyhow::anyhow!("none of the {} images can be read", failures.len() + 1)
+            }
+        });
+    }
+    let inputs = labelled(readable);
+    let names = imagenet_classes();
+    let names: Vec<&str> = if config.classes == names.len() { names } else { Vec::new() };
+    let class = match &args.class {
+        Some(selector) => Some(resolve_class(selector, &names, config.classes)?),
+        None => None,
+    };
     let weights = weights_path(args.weights.as_deref())?;
 
-    let progress = spinner();
-    progress.set_message(format!("loading {}", weights.display()));
+    let spinner = spinner();
+    spinner.set_message(format!("loading {}", weights.display()));
     let model = Vgg::load(&weights, &config, &device, dtype)
         .with_context(|| format!("loading {} weights from {}", config.name, weights.display()))?;
-    progress.set_message(format!("reading {}", image_path.display()));
-    let (input, picture) = image::load_input(image_path, &device, dtype)
-        .with_context(|| format!("--image {}", image_path.display()))?;
+    spinner.finish_and_clear();
 
-    let names = imagenet_classes();
-    let names: &[&str] = if model.classes() == names.len() { &names } else { &[] };
-    progress.set_message("classifying");
-    let logits = model.forward(&input).context("forward pass")?;
-    let class = match &args.class {
-        Some(selector) => selector.resolve(names).or_else(|e| match selector {
-            ClassSelector::Index(i) if names.is_empty() && *i < model.classes() => Ok(*i),
-            _ => Err(e),
-        })?,
-        None => prediction::top_predictions(&logits, 0, names, 1)?[0].class,
-    };
-
-    let mut explanations: Vec<(&str, Attribution, f64)> = Vec::new();
-    for (name, attributor) in methods {
-        progress.set_message(format!("explaining with {name}"));
-        let start = Instant::now();
-        let attribution =
-            attributor.attribute(&model, &input, class).with_context(|| format!("computing {name}"))?;
-        explanations.push((name, attribution, start.elapsed().as_secs_f64()));
+    let progress = ProgressBar::new(inputs.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} images, {per_sec}, eta {eta}") {
+        progress.set_style(style);
+    }
+    let start = Instant::now();
+    let run = Run { args, model: &model, names: &names, class, methods, dtype };
+    let mut tally = Tally::default();
+    for chunk in inputs.chunks(args.batch) {
+        run.explain_batch(chunk, &progress, console, &mut tally, &mut failures);
+        progress.inc(chunk.len() as u64);
     }
     progress.finish_and_clear();
-
-    let stem = image_path.file_stem().map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
-    println!("top-5 classes of {}:", image_path.display());
-    for p in prediction::top_predictions(&logits, 0, names, 5)? {
-        println!("  {:>4}  {:<30} logit {:>10.4}  p {:.4}", p.class, p.name, p.logit, p.probability);
-    }
-    let explained = logit_of(&logits, class)?;
-    let class_name = names.get(class).map_or_else(|| format!("class {class}"), |n| (*n).to_string());
-    println!("explaining class {class} ({class_name}), logit {explained:.6}");
-
-    let mut heatmaps = vec![picture];
-    for (name, attribution, seconds) in &explanations {
-        let map = RelevanceMap::from_tensor(&attribution.relevance, 0)
-            .with_context(|| format!("{name} heatmap"))?;
-        let npy_path = args.out.join(format!("{stem}_{name}.npy"));
-        npy::write_npy(&npy_path, &attribution.relevance)
-            .with_context(|| format!("writing {}", npy_path.display()))?;
-        println!(
-            "  {name:<17} sum of relevance {:>12.6}   ({seconds:.2} s)   {}",
-            map.sum(),
-            npy_path.display()
-        );
-        heatmaps.push(map.to_image());
-    }
-    let panel_path = args.out.join(format!("{stem}_panel.png"));
-    let images: Vec<&::image::RgbImage> = heatmaps.iter().collect();
-    panel(&images).save(&panel_path).with_context(|| format!("writing {}", panel_path.display()))?;
-    let order: Vec<&str> = std::iter::once("image").chain(explanations.iter().map(|(n, _, _)| *n)).collect();
-    println!("panel ({}): {}", order.join(" | "), panel_path.display());
-    Ok(())
+    let seconds = start.elapsed().as_secs_f64();
+    let total = tally.explained + tally.skipped + failures.len();
+    console.line(format!(
+        "{total} images: {} explained in {seconds:.1} s ({:.2} images/s), {} skipped (outputs exist; --force \
+         overwrites), {} failed; outputs in {}",
+        tally.explained,
+        tally.explained as f64 / seconds.max(1e-9),
+        tally.skipped,
+        failures.len(),
+        args.out.display()
+    ));
+    report_failures(&failures);
+    Ok(failures.is_empty())
 }
 
-/// `--gamma` as a schedule: five values, or one for every block.
-fn gamma_schedule(values: &[f64]) -> Result<GammaSchedule> {
-    let schedule = match values {
-        [single] => GammaSchedule::uniform(*single),
-        many => GammaSchedule::from_slice(many),
-    };
-    schedule.context("--gamma")
+/// What a batch run has done so far.
+#[derive(Default)]
+struct Tally {
+    explained: usize,
+    skipped: usize,
+}
+
+/// What every batch of one run shares.
+struct Run<'a> {
+    args: &'a Args,
+    model: &'a Vgg,
+    names: &'a [&'a str],
+    class: Option<usize>,
+    methods: &'a [(&'a str, &'a dyn Attributor)],
+    dtype: DType,
+}
+
+/// One decoded image of a batch: its input tensor, its cropped picture and its class.
+struct Loaded<'a> {
+    input: &'a Input,
+    tensor: Tensor,
+    picture: ::image::RgbImage,
+    logits: Tensor,
+    class: usize,
+}
+
+impl Run<'_> {
+    /// Explains `chunk`: decodes, classifies, skips images whose outputs exist, explains the
+    /// rest grouped by class, writes each image's outputs and prints them. Failures are
+    /// recorded per image.
+    fn explain_batch(
+        &self,
+        chunk: &[Input],
+        progress: &ProgressBar,
+        console: &mut Console,
+        tally: &mut Tally,
+        failures: &mut Vec<(PathBuf, anyhow::Error)>,
+    ) {
+        let mut decoded = Vec::new();
+        for input in chunk {
+            match image::load_input(&input.path, self.model.device(), self.dtype) {
+                Ok((tensor, picture)) => decoded.push((input, tensor, picture)),
+                Err(error) => failures.push((input.path.clone(), error.into())),
+            }
+        }
+        let loaded = match self.classify(decoded) {
+            Ok(loaded) => loaded,
+            Err((inputs, error)) => {
+                for input in inputs {
+                    failures.push((input.path.clone(), anyhow::anyhow!("{error:#}")));
+                }
+                return;
+            }
+        };
+        let mut by_class: BTreeMap<usize, Vec<Loaded>> = BTreeMap::new();
+        for image in loaded {
+            let paths = self.output_paths(image.input, image.class);
+            if !self.args.force && paths.iter().all(|p| p.exists()) {
+                tally.skipped += 1;
+                let line = format!(
+                    "skipped {}: its outputs exist ({}, …); --force overwrites them",
+                    image.input.path.display(),
+                    paths[0].display()
+                );
+                progress.suspend(|| console.line(line));
+                continue;
+            }
+            by_class.entry(image.class).or_default().push(image);
+        }
+        for (class, group) in by_class {
+            match self.explain_group(class, &group) {
+                Ok(relevance) => {
+                    for (k, image) in group.iter().enumerate() {
+                        match self.write_outputs(image, k, &relevance) {
+                            Ok(lines) => {
+                                tally.explained += 1;
+                                progress.suspend(|| lines.iter().for_each(|line| console.line(line)));
+                            }
+                            Err(error) => failures.push((image.input.path.clone(), error)),
+                        }
+                    }
+                }
+                Err(error) => {
+                    for image in &group {
+                        failures.push((image.input.path.clone(), anyhow::anyhow!("{error:#}")));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One forward pass over the decoded images: each with its logits and class.
+    #[allow(clippy::type_complexity)]
+    fn classify<'a>(
+        &self,
+        decoded: Vec<(&'a Input, Tensor, ::image::RgbImage)>,
+    ) -> std::result::Result<Vec<Loaded<'a>>, (Vec<&'a Input>, anyhow::Error)> {
+        if decoded.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inputs: Vec<&Input> = decoded.iter().map(|(input, _, _)| *input).collect();
+        let forward = || -> Result<Vec<(Tensor, usize)>> {
+            let tensors: Vec<&Tensor> = decoded.iter().map(|(_, tensor, _)| tensor).collect();
+            let logits = self.model.forward(&Tensor::cat(&tensors, 0)?).context("forward pass")?;
+            (0..decoded.len())
+                .map(|k| {
+                    let class = match self.class {
+                        Some(class) => class,
+                        None => prediction::top_predictions(&logits, k, self.names, 1)?[0].class,
+                    };
+                    Ok((logits.narrow(0, k, 1)?, class))
+                })
+                .collect()
+        };
+        let classified = forward().map_err(|error| (inputs, error))?;
+        Ok(decoded
+            .into_iter()
+            .zip(classified)
+            .map(|((input, tensor, picture), (logits, class))| Loaded {
+                input,
+                tensor,
+                picture,
+                logits,
+                class,
+            })
+            .collect())
+    }
+
+    /// Every method's relevance for `class` over `group`, as one batch: `(method, N×3×H×W)`.
+    fn explain_group(&self, class: usize, group: &[Loaded]) -> Result<Vec<Tensor>> {
+        let tensors: Vec<&Tensor> = group.iter().map(|image| &image.tensor).collect();
+        let batch = Tensor::cat(&tensors, 0)?;
+        self.methods
+            .iter()
+            .map(|(name, attributor)| {
+                Ok(attributor
+                    .attribute(self.model, &batch, class)
+                    .with_context(|| format!("computing {name}"))?
+                    .relevance)
+            })
+            .collect()
+    }
+
+    /// The files of `input` explained for `class`: the panel, then one `.npy` per method.
+    fn output_paths(&self, input: &Input, class: usize) -> Vec<PathBuf> {
+        let stem = format!("{}_c{class}", input.label);
+        std::iter::once(self.args.out.join(format!("{stem}_panel.png")))
+            .chain(self.methods.iter().map(|(name, _)| self.args.out.join(format!("{stem}_{name}.npy"))))
+            .collect()
+    }
+
+    /// Writes the panel and the `.npy` files of image `k` of a group (all or none) and returns
+    /// the lines that describe it.
+    fn write_outputs(&self, image: &Loaded, k: usize, relevance: &[Tensor]) -> Result<Vec<String>> {
+        let paths = self.output_paths(image.input, image.class);
+        let mut lines = vec![format!("top-5 classes of {}:", image.input.path.display())];
+        for p in prediction::top_predictions(&image.logits, 0, self.names, 5)? {
+            lines.push(format!(
+                "  {:>4}  {:<30} logit {:>10.4}  p {:.4}",
+                p.class, p.name, p.logit, p.probability
+            ));
+        }
+        let logit = image.logits.get(0)?.get(image.class)?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        let class_name = self
+            .names
+            .get(image.class)
+            .map_or_else(|| format!("class {}", image.class), |n| (*n).to_string());
+        lines.push(format!("explaining class {} ({class_name}), logit {logit:.6}", image.class));
+        let mut outputs = OutputSet::new();
+        let mut heatmaps = vec![image.picture.clone()];
+        for ((name, _), (relevance, npy_path)) in self.methods.iter().zip(relevance.iter().zip(&paths[1..])) {
+            let map = RelevanceMap::from_tensor(relevance, k).with_context(|| format!("{name} heatmap"))?;
+            outputs.add(npy_path.clone(), npy::to_npy_bytes(&relevance.narrow(0, k, 1)?)?);
+            lines.push(format!("  {name:<17} sum of relevance {:>12.6}   {}", map.sum(), npy_path.display()));
+            heatmaps.push(map.to_image());
+        }
+        let images: Vec<&::image::RgbImage> = heatmaps.iter().collect();
+        outputs.add(paths[0].clone(), png_bytes(&panel(&images))?);
+        outputs.commit().context("writing the outputs")?;
+        let order: Vec<&str> = std::iter::once("image").chain(self.methods.iter().map(|(n, _)| *n)).collect();
+        lines.push(format!("panel ({}): {}", order.join(" | "), paths[0].display()));
+        Ok(lines)
+    }
+}
+
+/// The images of `--image` (files, and the images in directories) and `--images-from`, in
+/// order, each once.
+fn image_paths(args: &Args) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for given in &args.image {
+        if given.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(given)
+                .with_context(|| format!("--image {}", given.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| path.is_file() && has_image_extension(path))
+                .collect();
+            found.sort();
+            ensure!(
+                !found.is_empty(),
+                "--image {}: the directory holds no .jpg, .jpeg or .png file",
+                given.display()
+            );
+            paths.extend(found);
+        } else {
+            paths.push(given.clone());
+        }
+    }
+    if let Some(list) = &args.images_from {
+        let context = || format!("--images-from {}", list.display());
+        let meta = std::fs::metadata(list).with_context(context)?;
+        ensure!(
+            meta.is_file() && meta.len() <= MAX_LIST_BYTES,
+            "--images-from {}: not a regular file of at most {MAX_LIST_BYTES} bytes",
+            list.display()
+        );
+        let text = std::fs::read_to_string(list).with_context(context)?;
+        let listed: Vec<PathBuf> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(PathBuf::from)
+            .collect();
+        ensure!(!listed.is_empty(), "--images-from {}: the list names no image", list.display());
+        paths.extend(listed);
+    }
+    let mut seen = HashSet::new();
+    paths.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
+    Ok(paths)
+}
+
+/// Whether `path` ends in one of [`IMAGE_EXTENSIONS`] (any case).
+fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Each path with the stem its outputs are named by: the file stem, or stem and extension
+/// (`ok_png`, `ok_jpg`) where two images share a stem; a stem still shared (`a/ok.png`,
+/// `b/ok.png`) gets the image's position (`ok_png_2`).
+fn labelled(paths: Vec<PathBuf>) -> Vec<Input> {
+    let stem =
+        |path: &Path| path.file_stem().map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+    let mut stems: HashMap<String, usize> = HashMap::new();
+    for path in &paths {
+        *stems.entry(stem(path)).or_default() += 1;
+    }
+    let mut labels: HashMap<String, usize> = HashMap::new();
+    let mut inputs: Vec<Input> = paths
+        .into_iter()
+        .map(|path| {
+            let mut label = stem(&path);
+            if stems[&label] > 1 {
+                let extension =
+                    path.extension().map_or_else(String::new, |e| e.to_string_lossy().into_owned());
+                label = format!("{label}_{extension}");
+            }
+            *labels.entry(label.clone()).or_default() += 1;
+            Input { path, label }
+        })
+        .collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for input in &mut inputs {
+        if labels[&input.label] > 1 {
+            let n = seen.entry(input.label.clone()).or_default();
+            *n += 1;
+            input.label = format!("{}_{n}", input.label);
+        }
+    }
+    inputs
+}
+
+/// The class `selector` means for a model with `classes` outputs named `names` (empty when
+/// the classes have no names).
+fn resolve_class(selector: &ClassSelector, names: &[&str], classes: usize) -> Result<usize> {
+    Ok(match selector {
+        ClassSelector::Index(index) if names.is_empty() && *index < classes => *index,
+        ClassSelector::Name(name) if names.is_empty() => {
+            bail!("--class {name}: this model's classes have no names; give an index in 0..={}", classes - 1)
+        }
+        _ => selector.resolve(names)?,
+    })
+}
+
+/// Prints each failed image and why, to stderr.
+fn report_failures(failures: &[(PathBuf, anyhow::Error)]) {
+    for (path, error) in failures {
+        eprintln!("failed: {}: {}", path.display(), console::error_lines(error).join(": "));
+    }
+}
+
+/// The bytes of `image` as a PNG file.
+fn png_bytes(image: &::image::RgbImage) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    image.write_to(&mut Cursor::new(&mut bytes), ::image::ImageFormat::Png).context("encoding a PNG")?;
+    Ok(bytes)
 }
 
 /// `--weights`, or torchvision's cached VGG-16 file; otherwise how to get one.
@@ -303,11 +712,6 @@ fn weights_path(given: Option<&Path>) -> Result<PathBuf> {
     }
 }
 
-/// The logit of `class` for the first image.
-fn logit_of(logits: &Tensor, class: usize) -> Result<f64> {
-    Ok(logits.get(0)?.get(class)?.to_dtype(DType::F64)?.to_scalar::<f64>()?)
-}
-
 /// A spinner on stderr for the slow steps (hidden when stderr is not a terminal).
 fn spinner() -> ProgressBar {
     let bar = ProgressBar::new_spinner();
@@ -316,4 +720,46 @@ fn spinner() -> ProgressBar {
     }
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gamma_default_shown_in_help_is_the_schedules_default() {
+        let shown = gamma_schedule(&[DEFAULT_GAMMA.to_string()]).unwrap();
+        assert_eq!(shown.gammas(), GammaSchedule::default().gammas());
+    }
+
+    #[test]
+    fn gamma_accepts_commas_and_spaces() {
+        let want = [0.25, 0.2, 0.1, 0.05, 0.01];
+        let forms: [Vec<String>; 3] = [
+            vec!["0.25,0.2,0.1,0.05,0.01".into()],
+            ["0.25", "0.2", "0.1", "0.05", "0.01"].map(String::from).to_vec(),
+            vec!["0.25 0.2, 0.1 0.05,0.01".into()],
+        ];
+        for form in forms {
+            assert_eq!(gamma_schedule(&form).unwrap().gammas(), want, "{form:?}");
+        }
+        assert_eq!(gamma_schedule(&["0.5".into()]).unwrap().gammas(), [0.5; 5]);
+        let error = gamma_schedule(&["0.1,x".into()]).unwrap_err();
+        assert!(format!("{error:#}").contains("\"x\" is not a number"), "{error:#}");
+    }
+
+    #[test]
+    fn shared_stems_are_told_apart() {
+        let inputs =
+            labelled(["ok.png", "ok.jpg", "a/x.png", "b/x.png", "solo.jpeg"].map(PathBuf::from).to_vec());
+        let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+        assert_eq!(labels, ["ok_png", "ok_jpg", "x_png_1", "x_png_2", "solo"]);
+    }
+
+    #[test]
+    fn bounds_are_stated() {
+        assert_eq!(batch_size("8"), Ok(8));
+        assert!(batch_size("0").unwrap_err().contains("1..=64"));
+        assert!(scene_count("18446744073709551616").unwrap_err().contains("1..=1000"));
+    }
 }

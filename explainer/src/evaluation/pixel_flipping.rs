@@ -216,13 +216,13 @@ impl PixelFlipping {
         let mut scores = vec![Vec::with_capacity(self.steps + 1); n];
         let mut pending: Vec<usize> = Vec::with_capacity(self.batch_size);
         let mut buffer: Vec<f64> = Vec::with_capacity(self.batch_size * image_len);
-        for image in 0..n {
+        for (image, order) in orders.iter().enumerate().take(n) {
             let range = image * image_len..(image + 1) * image_len;
             let mut current = x[range.clone()].to_vec();
             let source = &fill[range];
             for k in 0..=self.steps {
                 let from = if k == 0 { 0 } else { removed[k - 1] };
-                for &p in &orders[image][from..removed[k]] {
+                for &p in &order[from..removed[k]] {
                     for c in 0..channels {
                         current[c * pixels + p] = source[c * pixels + p];
                     }
@@ -366,7 +366,7 @@ mod tests {
         let values: Vec<f64> = [1.0, 2.0, 3.0, 10.0].repeat(3);
         let x = Tensor::from_vec(values, (1, 3, 2, 2), &Device::Cpu).unwrap();
         let mask = Mask::new(2, 2, vec![false, false, false, true]).unwrap();
-        let fill = Replacement::BackgroundMean.images(&x, &[mask.clone()], &[0]).unwrap();
+        let fill = Replacement::BackgroundMean.images(&x, std::slice::from_ref(&mask), &[0]).unwrap();
         let fill: Vec<f64> = fill.flatten_all().unwrap().to_vec1().unwrap();
         assert!(fill.iter().all(|&v| (v - 2.0).abs() < EXACT), "{fill:?}");
         let full = Mask::new(2, 2, vec![true; 4]).unwrap();
@@ -374,7 +374,8 @@ mod tests {
             Replacement::BackgroundMean.images(&x, &[full], &[0]),
             Err(Error::UndefinedMetric { .. })
         ));
-        let constant = Replacement::Constant(vec![7.0, 8.0, 9.0]).images(&x, &[mask.clone()], &[0]).unwrap();
+        let constant =
+            Replacement::Constant(vec![7.0, 8.0, 9.0]).images(&x, std::slice::from_ref(&mask), &[0]).unwrap();
         assert_eq!(constant.flatten_all().unwrap().to_vec1::<f64>().unwrap()[4], 8.0);
         assert!(Replacement::Constant(vec![1.0]).images(&x, &[mask], &[0]).is_err());
     }

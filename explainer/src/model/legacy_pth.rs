@@ -25,6 +25,11 @@ pub fn is_legacy(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
+/// Whether the first bytes of a file (any number, e.g. 16) agree with a legacy PyTorch file.
+pub fn starts_like_legacy(head: &[u8]) -> bool {
+    !head.is_empty() && MAGIC.starts_with(&head[..head.len().min(MAGIC.len())])
+}
+
 /// A tensor of the state dict, before its storage is read.
 struct Pending {
     name: String,
@@ -152,19 +157,19 @@ pub fn read_legacy(bytes: &[u8], device: &Device) -> Result<HashMap<String, Tens
         let data = storages.get(&t.storage).ok_or_else(|| {
             candle_core::Error::Msg(format!("{}: storage {} is missing from the file", t.name, t.storage))
         })?;
-        let numel: usize = t.shape.iter().product();
-        let mut contiguous = vec![1; t.shape.len()];
+        let beyond = || candle_core::Error::Msg(format!("{}: its data lies beyond its storage", t.name));
+        let numel = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or_else(beyond)?;
+        let mut contiguous = vec![1usize; t.shape.len()];
         for d in (0..t.shape.len().saturating_sub(1)).rev() {
-            contiguous[d] = contiguous[d + 1] * t.shape[d + 1];
+            contiguous[d] = contiguous[d + 1].checked_mul(t.shape[d + 1]).ok_or_else(beyond)?;
         }
         if numel > 1 && t.stride != contiguous {
             bail!("{}: non-contiguous tensors (stride {:?}) are not supported", t.name, t.stride)
         }
         let size = t.dtype.size_in_bytes();
-        let range = t.offset * size..(t.offset + numel) * size;
-        let raw = data.get(range).ok_or_else(|| {
-            candle_core::Error::Msg(format!("{}: its data lies beyond its storage", t.name))
-        })?;
+        let start = t.offset.checked_mul(size).ok_or_else(beyond)?;
+        let end = t.offset.checked_add(numel).and_then(|n| n.checked_mul(size)).ok_or_else(beyond)?;
+        let raw = data.get(start..end).ok_or_else(beyond)?;
         out.insert(t.name, Tensor::from_raw_buffer(raw, t.dtype, &t.shape, device)?);
     }
     Ok(out)

@@ -64,6 +64,50 @@ impl SplitMix64 {
     }
 }
 
+/// Checks that `config` describes a network that can be built: at least one input channel,
+/// class and unit in every layer, a last feature map of at least 1×1, and an input size that
+/// fits in `usize`.
+fn validate(config: &VggConfig) -> Result<()> {
+    let invalid = |name: &'static str, value: String, why: &str| Error::InvalidParameter {
+        name,
+        value,
+        why: format!("{why} (configuration {})", config.name),
+    };
+    if config.classes == 0 {
+        return Err(invalid("classes", "0".into(), "a classifier needs at least one class"));
+    }
+    if let Some(layer) = config.hidden.iter().position(|&width| width == 0) {
+        return Err(invalid(
+            "hidden width",
+            format!("0 (dense layer {layer})"),
+            "a dense layer needs at least one unit",
+        ));
+    }
+    if let Some(index) = config.features.iter().position(|f| *f == Feature::Conv(0)) {
+        return Err(invalid(
+            "channels",
+            format!("0 (feature {index})"),
+            "a convolution needs at least one channel",
+        ));
+    }
+    if config.in_channels == 0 {
+        return Err(invalid("in_channels", "0".into(), "the input needs at least one channel"));
+    }
+    if config.feature_size == 0 {
+        return Err(invalid("feature_size", "0".into(), "the classifier needs a map of at least 1×1"));
+    }
+    let fits = u32::try_from(config.pools())
+        .ok()
+        .and_then(|pools| 1usize.checked_shl(pools))
+        .and_then(|scale| scale.checked_mul(config.feature_size))
+        .and_then(|size| size.checked_mul(size))
+        .is_some();
+    if !fits {
+        return Err(invalid("max-pools", config.pools().to_string(), "the input size overflows"));
+    }
+    Ok(())
+}
+
 /// The parameters of one layer while building: weight and bias, in torchvision's shapes.
 pub(crate) struct Params {
     pub(crate) weight: Tensor,
@@ -79,6 +123,7 @@ impl Vgg {
         device: &Device,
         dtype: DType,
     ) -> Result<Self> {
+        validate(config)?;
         let mut layers = Vec::new();
         let mut names = Vec::new();
         let mut push = |layer: Layer, name: String| {
@@ -228,9 +273,9 @@ impl Vgg {
             (h == size && w == size)
                 || (c.average_pool && h > 0 && w > 0 && h.is_multiple_of(step) && w.is_multiple_of(step))
         };
-        match input.dims() {
-            &[n, ch, h, w] if n > 0 && ch == c.in_channels && fits(h, w) => {}
-            &[_, ch, h, w]
+        match *input.dims() {
+            [n, ch, h, w] if n > 0 && ch == c.in_channels && fits(h, w) => {}
+            [_, ch, h, w]
                 if ch == c.in_channels && (h % (1 << c.pools()) != 0 || w % (1 << c.pools()) != 0) =>
             {
                 return Err(invalid(format!(

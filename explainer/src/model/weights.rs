@@ -11,7 +11,7 @@
 //! Every missing, unexpected or mis-shaped tensor is reported in one error.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
@@ -88,40 +88,124 @@ fn expected(config: &VggConfig, naming: Naming) -> Result<Vec<Expected>> {
     Ok(out)
 }
 
+/// Largest `.safetensors` header accepted (the `safetensors` crate's own limit).
+pub const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
+
+/// The format of a weights file, decided from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// A zip archive: PyTorch's `.pth` since 1.6.
+    Zip,
+    /// PyTorch's legacy `.pth` (magic number in a pickle).
+    Legacy,
+    /// `.safetensors` with a JSON header of this many bytes.
+    Safetensors(u64),
+}
+
+/// The format of a file that starts with `head` (up to 16 bytes), if it is one we read.
+fn sniff(head: &[u8]) -> Option<Format> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(Format::Zip);
+    }
+    if legacy_pth::starts_like_legacy(head) {
+        return Some(Format::Legacy);
+    }
+    let length = u64::from_le_bytes(head.get(..8)?.try_into().ok()?);
+    (length > 0 && head.get(8) == Some(&b'{')).then_some(Format::Safetensors(length))
+}
+
 /// Reads every tensor of a weights file, detecting its format from its first bytes:
 /// a zip archive is a PyTorch `.pth` (`torch.save` since PyTorch 1.6), PyTorch's magic number
 /// in a pickle is a legacy `.pth` (torchvision's `vgg16-397923af.pth`), an 8-byte length then
 /// `{` is a `.safetensors` file.
+///
+/// What is read is bounded before anything is trusted: only regular files are read (not
+/// `/dev/zero` or a pipe), the format is decided from the first 16 bytes, a `.safetensors`
+/// header must fit in the file and in [`MAX_SAFETENSORS_HEADER`] and be a JSON object before the
+/// rest is read, and no file is read beyond the size it had when opened.
 pub fn read_state_dict(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
     let io = |source| Error::Io { path: path.to_owned(), source };
     let bad = |why: String| Error::WeightsFile { path: path.to_owned(), why };
-    // A zip `.pth` is read by candle from the path: sniff its signature without loading the
-    // whole file (528 MB for VGG-16) into memory first.
-    let mut signature = [0u8; 4];
-    let sniffed = std::fs::File::open(path).and_then(|mut file| file.read(&mut signature)).map_err(io)?;
-    if signature[..sniffed] == *b"PK\x03\x04" {
-        let tensors: HashMap<String, Tensor> = candle_core::pickle::read_all(path)
-            .map_err(|e| bad(format!("cannot read it as a PyTorch .pth (zip) file: {e}")))?
-            .into_iter()
-            .map(|(name, t)| Ok((name, t.to_device(device)?)))
-            .collect::<Result<_>>()?;
-        return non_empty(tensors, bad);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file: weights are read from a .pth or .safetensors file".into()));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
-    let tensors: HashMap<String, Tensor> = if is_safetensors(&bytes) {
-        candle_core::safetensors::load_buffer(&bytes, device)
-            .map_err(|e| bad(format!("cannot read it as a .safetensors file: {e}")))?
-    } else if legacy_pth::is_legacy(&bytes) {
-        legacy_pth::read_legacy(&bytes, device)
-            .map_err(|e| bad(format!("cannot read it as a legacy PyTorch .pth file: {e}")))?
-    } else {
-        return Err(bad(format!(
-            "neither a PyTorch .pth (zip) nor a .safetensors file ({} bytes, starting with {:02x?})",
-            bytes.len(),
-            &bytes[..bytes.len().min(8)]
-        )));
+    let size = meta.len();
+    let mut head = Vec::with_capacity(16);
+    (&mut file).take(16).read_to_end(&mut head).map_err(io)?;
+    let format = sniff(&head).ok_or_else(|| {
+        bad(format!(
+            "neither a PyTorch .pth (zip) nor a legacy .pth nor a .safetensors file ({size} bytes, \
+             starting with {:02x?})",
+            &head[..head.len().min(8)]
+        ))
+    })?;
+    let tensors: HashMap<String, Tensor> = match format {
+        Format::Zip => read_zip_pth(path, size, device)
+            .map_err(|why| bad(format!("cannot read it as a PyTorch .pth (zip) file: {why}")))?,
+        Format::Legacy => {
+            let bytes = read_whole(&mut file, size).map_err(io)?;
+            legacy_pth::read_legacy(&bytes, device)
+                .map_err(|e| bad(format!("cannot read it as a legacy PyTorch .pth file: {e}")))?
+        }
+        Format::Safetensors(header) => {
+            let unreadable = |why: String| bad(format!("cannot read it as a .safetensors file: {why}"));
+            if header > MAX_SAFETENSORS_HEADER || header > size.saturating_sub(8) {
+                return Err(unreadable(format!(
+                    "its header claims {header} bytes; the file has {size} and the limit is \
+                     {MAX_SAFETENSORS_HEADER}"
+                )));
+            }
+            let bytes = read_whole(&mut file, size).map_err(io)?;
+            let json = &bytes[8..8 + header as usize];
+            if json.trim_ascii_end().last() != Some(&b'}') || std::str::from_utf8(json).is_err() {
+                return Err(unreadable("its header is not a JSON object".into()));
+            }
+            candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| unreadable(e.to_string()))?
+        }
     };
     non_empty(tensors, bad)
+}
+
+/// The tensors of a zip `.pth` file of `size` bytes. Each tensor's size, as its pickle claims,
+/// is checked against the file before its data is allocated and read (`torch.save` stores
+/// tensors uncompressed, so no tensor is larger than its file).
+fn read_zip_pth(
+    path: &Path,
+    size: u64,
+    device: &Device,
+) -> std::result::Result<HashMap<String, Tensor>, String> {
+    let pth = candle_core::pickle::PthTensors::new(path, None).map_err(|e| e.to_string())?;
+    let mut tensors = HashMap::new();
+    for (name, info) in pth.tensor_infos() {
+        let dims = info.layout.dims();
+        let bytes = dims
+            .iter()
+            .try_fold(1usize, |count, &d| count.checked_mul(d))
+            .and_then(|count| count.checked_add(info.layout.start_offset()))
+            .and_then(|count| count.checked_mul(info.dtype.size_in_bytes()));
+        match bytes {
+            Some(bytes) if bytes as u64 <= size => {}
+            _ => {
+                return Err(format!(
+                    "tensor {name} claims a shape {dims:?} larger than the file ({size} bytes)"
+                ));
+            }
+        }
+        if let Some(tensor) = pth.get(name).map_err(|e| format!("tensor {name}: {e}"))? {
+            tensors.insert(name.clone(), tensor.to_device(device).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(tensors)
+}
+
+/// The whole file from its start, at most `size` bytes (its size when opened).
+fn read_whole(file: &mut std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
+    file.seek(std::io::SeekFrom::Start(0))?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(size).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The tensors, or an error when the file held none.
@@ -135,30 +219,29 @@ fn non_empty(
     Ok(tensors)
 }
 
-/// A `.safetensors` file starts with the header length (u64, little endian) and a JSON header.
-fn is_safetensors(bytes: &[u8]) -> bool {
-    let Some(head) = bytes.get(..8) else { return false };
-    let len = u64::from_le_bytes(head.try_into().unwrap_or([0; 8]));
-    len > 0 && bytes.get(8) == Some(&b'{')
-}
-
 impl Vgg {
     /// Loads a network of architecture `config` from a `.pth` or `.safetensors` file with
     /// torchvision's or timm's parameter names (detected), converting the weights to `dtype`.
     ///
-    /// Fails with [`Error::WeightsFile`] when the file cannot be read as weights, and with
-    /// [`Error::WeightsMismatch`] listing every missing, unexpected and mis-shaped tensor.
+    /// Fails with [`Error::WeightsFile`] when the file cannot be read as weights, with
+    /// [`Error::WeightsMismatch`] listing every missing, unexpected and mis-shaped tensor, and
+    /// with [`Error::InvalidWeight`] naming a tensor of integer dtype or with a NaN or ∞.
     pub fn load(path: &Path, config: &VggConfig, device: &Device, dtype: DType) -> Result<Self> {
         let tensors = read_state_dict(path, device)?;
         Self::from_state_dict(tensors, config, device, dtype).map_err(|e| match e {
             Error::WeightsMismatch { model, problems, .. } => {
                 Error::WeightsMismatch { path: path.to_owned(), model, problems }
             }
+            Error::InvalidWeight { tensor, why, .. } => {
+                Error::InvalidWeight { path: path.to_owned(), tensor, why }
+            }
             e => e,
         })
     }
 
-    /// Builds a network from a state dict (torchvision's or timm's names, detected).
+    /// Builds a network from a state dict (torchvision's or timm's names, detected). Every
+    /// tensor must fit the model ([`Error::WeightsMismatch`]) and be floating point and finite
+    /// ([`Error::InvalidWeight`], naming it).
     pub fn from_state_dict(
         mut tensors: HashMap<String, Tensor>,
         config: &VggConfig,
@@ -202,6 +285,14 @@ impl Vgg {
                 problems,
             });
         }
+        for layer in &layers {
+            for name in ["weight", "bias"] {
+                let key = format!("{}.{name}", layer.prefix);
+                if let Some(tensor) = tensors.get(&key) {
+                    check_values(&key, tensor)?;
+                }
+            }
+        }
         let mut next = layers.into_iter();
         Self::from_params(
             config,
@@ -221,6 +312,47 @@ impl Vgg {
             dtype,
         )
     }
+}
+
+/// Elements checked at a time by [`check_values`] (bounds its extra memory to 8 MB).
+const CHECK_CHUNK: usize = 1 << 20;
+
+/// `Ok(())` if `tensor` is floating point and every entry is finite; otherwise
+/// [`Error::InvalidWeight`] naming it, with the first bad entry. Reads the tensor in chunks.
+fn check_values(name: &str, tensor: &Tensor) -> Result<()> {
+    let invalid = |why: String| Error::InvalidWeight { path: "(in memory)".into(), tensor: name.into(), why };
+    if !tensor.dtype().is_float() {
+        return Err(invalid(format!(
+            "has the integer dtype {:?}: weights must be floating point (F16, BF16, F32 or F64)",
+            tensor.dtype()
+        )));
+    }
+    let flat = tensor.flatten_all()?;
+    let count = flat.elem_count();
+    let mut start = 0;
+    while start < count {
+        let length = CHECK_CHUNK.min(count - start);
+        let chunk = flat.narrow(0, start, length)?;
+        let bad = if tensor.dtype() == DType::F64 {
+            chunk.to_vec1::<f64>()?.into_iter().enumerate().find(|(_, v)| !v.is_finite())
+        } else {
+            chunk
+                .to_dtype(DType::F32)?
+                .to_vec1::<f32>()?
+                .into_iter()
+                .map(f64::from)
+                .enumerate()
+                .find(|(_, v)| !v.is_finite())
+        };
+        if let Some((index, value)) = bad {
+            return Err(invalid(format!(
+                "holds {value} at flat index {}: weights must be finite",
+                start + index
+            )));
+        }
+        start += length;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -62,3 +62,14 @@ pub fn input(seed: u64, dims: &[usize], dtype: DType) -> Tensor {
         .collect();
     Tensor::from_vec(v, dims, &Device::Cpu).unwrap().to_dtype(dtype).unwrap()
 }
+
+/// The peak resident set of this test process (`VmHWM`), in bytes; 0 where `/proc` is missing.
+pub fn peak_memory() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kb| kb * 1024)
+}

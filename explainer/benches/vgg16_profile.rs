@@ -41,12 +41,15 @@ fn args() -> anyhow::Result<(usize, usize)> {
     Ok((runs, batch))
 }
 
+/// Per (backward?, layer): the layer's kind and a time in milliseconds.
+type Steps = BTreeMap<(bool, usize), (&'static str, f64)>;
+
 /// Median milliseconds of each step over `runs` profiles (after one warm-up), keyed by
 /// (phase, layer).
 fn median_steps(
     runs: usize,
     mut profile_once: impl FnMut() -> anyhow::Result<Vec<StepTime>>,
-) -> anyhow::Result<BTreeMap<(bool, usize), (&'static str, f64)>> {
+) -> anyhow::Result<Steps> {
     profile_once()?;
     let mut samples: BTreeMap<(bool, usize), (&'static str, Vec<f64>)> = BTreeMap::new();
     for _ in 0..runs {

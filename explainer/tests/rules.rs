@@ -152,6 +152,9 @@ impl Slow {
     }
 }
 
+/// A rule's name, its composite, and its slow twin `class ↦ R`.
+type Case<'a> = (&'static str, Composite, Box<dyn Fn(usize) -> Vec<f64> + 'a>);
+
 fn on_the_layer(rule: impl Rule + 'static) -> Composite {
     Composite::new("one rule").with(Selector::Kinds(vec![LayerKind::Dense]), rule)
 }
@@ -169,7 +172,7 @@ fn every_rule_equals_its_formula_connection_by_connection() {
     let low: Vec<f64> = (0..FEATURES).map(|j| -3.0 + 0.1 * j as f64).collect();
     let high: Vec<f64> = (0..FEATURES).map(|j| 2.0 + 0.05 * j as f64).collect();
     let bounds = ZBox::new(low.clone(), high.clone()).unwrap();
-    let cases: Vec<(&str, Composite, Box<dyn Fn(usize) -> Vec<f64>>)> = vec![
+    let cases: Vec<Case> = vec![
         ("lrp0", on_the_layer(Lrp0), Box::new(|c| slow.lrp0(c))),
         ("epsilon", on_the_layer(Epsilon::new(0.5).unwrap()), Box::new(|c| slow.epsilon(c, 0.5))),
         ("gamma", on_the_layer(Gamma::new(0.3).unwrap()), Box::new(|c| slow.gamma(c, 0.3, 1e-6))),
@@ -197,14 +200,13 @@ fn every_rule_equals_its_formula_connection_by_connection() {
     for (name, composite, formula) in cases {
         for engine in [Engine::Explicit, Engine::Autograd] {
             let prepared = Lrp::new(composite.clone()).with_engine(engine).prepare(&model).unwrap();
-            for c in 0..CLASSES {
+            for (c, logit) in logits.iter().enumerate() {
                 let ours = values(&prepared.attribute(&x, c).unwrap().relevance);
                 let expected = formula(c);
                 for (j, (a, b)) in ours.iter().zip(&expected).enumerate() {
                     assert!(
                         (a - b).abs() <= EXACT * (1.0 + b.abs()),
-                        "{name} ({engine:?}), class {c} (z = {:.3}), input {j}: {a} vs {b}",
-                        logits[c]
+                        "{name} ({engine:?}), class {c} (z = {logit:.3}), input {j}: {a} vs {b}"
                     );
                 }
             }

@@ -359,8 +359,8 @@ mod tests {
             for k in 0..K {
                 let unit: [f64; K] = std::array::from_fn(|i| if i == k { 1.0 } else { 0.0 });
                 let column = f(unit);
-                for r in 0..R {
-                    assert_eq!(column[r], m[r][k], "entry ({r}, {k})");
+                for (r, (value, row)) in column.iter().zip(m).enumerate() {
+                    assert_eq!(*value, row[k], "entry ({r}, {k})");
                 }
             }
         }

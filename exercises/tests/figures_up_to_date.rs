@@ -100,14 +100,11 @@ fn figure_problems(generated_dir: &Path, committed_dir: &Path) -> Vec<String> {
             continue;
         }
         match file.extension().and_then(|e| e.to_str()) {
-            Some("csv") => {
-                if fs::read(&fresh).unwrap() != fs::read(&kept).unwrap() {
-                    problems.push(format!(
-                        "{}: the committed CSV differs from the one drawn now",
-                        file.display()
-                    ));
-                }
+            Some("csv") if fs::read(&fresh).unwrap() != fs::read(&kept).unwrap() => {
+                problems
+                    .push(format!("{}: the committed CSV differs from the one drawn now", file.display()));
             }
+            Some("csv") => {}
             Some("png") => {
                 let fresh_size = check_png(&fresh, &mut problems);
                 let kept_size = check_png(&kept, &mut problems);

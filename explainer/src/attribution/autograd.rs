@@ -4,7 +4,7 @@
 //! ([`Rule::forward`](crate::rules::Rule::forward)); ReLU is `x · [x > 0]_cst` (PyTorch's
 //! mask, where candle's own ReLU backward lets the gradient through at 0); max-pools use
 //! [`RoutedMaxPool`](crate::model::RoutedMaxPool), whose backward routes the gradient to
-//! the argmax (candle's is wrong, see FACTS.md). Then `f_class` is differentiated with
+//! the argmax (candle 0.11.1's is wrong, see `model/max_pool.rs`). Then `f_class` is differentiated with
 //! respect to the input and the bounds: Gradient×Input with the modified gradient.
 //!
 //! Slow (candle computes weight gradients too) and a reference for the explicit engine.

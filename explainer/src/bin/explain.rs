@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use candle_core::{DType, Device, Tensor};
 use clap::{Parser, ValueEnum};
 use explainer::classes::{ClassSelector, imagenet_classes};
-use explainer::heatmap::{RelevanceMap, panel};
+use explainer::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
 use explainer::scene_panels::{explain_scene, one_scene_per_class};
 use explainer::{Attribution, Attributor, Engine, GammaSchedule, GradientTimesInput, Lrp, Vgg, VggConfig};
 use explainer::{Gradient, checkpoint, image, npy, prediction, scenes, shipped};
@@ -257,7 +257,7 @@ fn explain_image(
     let class_name = names.get(class).map_or_else(|| format!("class {class}"), |n| (*n).to_string());
     println!("explaining class {class} ({class_name}), logit {explained:.6}");
 
-    let mut heatmaps = vec![picture];
+    let mut tiles = vec![Tile::picture(picture, &["input (224×224)", &format!("logit {explained:.4}")])];
     for (name, attribution, seconds) in &explanations {
         let map = RelevanceMap::from_tensor(&attribution.relevance, 0)
             .with_context(|| format!("{name} heatmap"))?;
@@ -269,11 +269,14 @@ fn explain_image(
             map.sum(),
             npy_path.display()
         );
-        heatmaps.push(map.to_image());
+        let title = format!("{}, class {class}", method_title(name));
+        tiles.push(Tile::heatmap(&map, &[&title, &format!("ΣR = {:.4}", map.sum())], 1));
     }
     let panel_path = args.out.join(format!("{stem}_panel.png"));
-    let images: Vec<&::image::RgbImage> = heatmaps.iter().collect();
-    panel(&images).save(&panel_path).with_context(|| format!("writing {}", panel_path.display()))?;
+    titled_panel(&tiles)
+        .context("drawing the panel")?
+        .save(&panel_path)
+        .with_context(|| format!("writing {}", panel_path.display()))?;
     let order: Vec<&str> = std::iter::once("image").chain(explanations.iter().map(|(n, _, _)| *n)).collect();
     println!("panel ({}): {}", order.join(" | "), panel_path.display());
     Ok(())

@@ -1,5 +1,5 @@
 //! The sheet's composite: zB on the pixels, LRP-γ on the other convolutions, the gradient
-//! on the dense layers (REFERENCE.md; close to zennit's `EpsilonGammaBox` without ε).
+//! on the dense layers (the book's appendix "The sheet, and what we reconstructed"; close to zennit's `EpsilonGammaBox` without ε).
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ use super::{Rule, single};
 use crate::model::Affine;
 
 /// The layer unchanged: `p = z`, so the modified gradient is the gradient, `c = Wᵀ g`.
-/// REFERENCE.md uses it on the dense layers; on every layer it gives Gradient×Input.
+/// The sheet's composite uses it on the dense layers; on every layer it gives Gradient×Input.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Pass;
 

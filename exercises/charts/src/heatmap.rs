@@ -319,35 +319,66 @@ impl Heatmap {
                 ));
             area.draw_text(&self.value_label, &style, (2, 14)).map_err(Error::draw)?;
         }
-        let mut bar = ChartBuilder::on(area)
-            .margin_top(38)
-            .margin_bottom(50)
-            .margin_right(5)
-            .right_y_label_area_size(60)
-            .build_cartesian_2d(0.0..1.0, low..high)
-            .map_err(Error::draw)?;
-        bar.configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .label_style((FAMILY, 11))
-            .y_label_formatter(&|v| crate::line_chart::tick_label(*v))
-            .draw()
-            .map_err(Error::draw)?;
+        // The strip, in pixels: 38 below the top (the value label), 50 above the bottom (level
+        // with the map's x axis), 18 wide; tick labels to its right.
+        let (width, height) = area.dim_in_pixel();
+        let (left, right) = (4, 22);
+        let (top, bottom) = (38, height as i32 - 50);
+        if bottom <= top || width < 40 {
+            return Err(Error::InvalidData(format!("heatmap '{}': no room for the colour bar", self.title)));
+        }
+        let to_y = |v: f64| bottom - ((v - low) / (high - low) * f64::from(bottom - top)).round() as i32;
         let step = (high - low) / STEPS as f64;
-        let strips = (0..STEPS).map(|k| {
+        for k in 0..STEPS {
             let v = low + k as f64 * step;
             let color = self.scale.color(self.normalise(v + 0.5 * step, (low, high)));
-            Rectangle::new([(0.0, v), (1.0, v + step)], color.filled())
-        });
-        bar.draw_series(strips).map_err(Error::draw)?;
+            area.draw(&Rectangle::new([(left, to_y(v + step)), (right, to_y(v))], color.filled()))
+                .map_err(Error::draw)?;
+        }
+        area.draw(&Rectangle::new([(left, top), (right, bottom)], BLACK.stroke_width(1)))
+            .map_err(Error::draw)?;
+        let label = TextStyle::from((FAMILY, 12).into_font()).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+        for tick in ticks(low, high) {
+            let y = to_y(tick);
+            area.draw(&PathElement::new(vec![(right, y), (right + 4, y)], BLACK.stroke_width(1)))
+                .map_err(Error::draw)?;
+            area.draw_text(&crate::line_chart::tick_label(tick), &label, (right + 7, y))
+                .map_err(Error::draw)?;
+        }
         Ok(())
     }
+}
+
+/// Round tick values inside `[low, high]`: multiples of 1, 2 or 5 times a power of ten, about
+/// eight of them.
+fn ticks(low: f64, high: f64) -> Vec<f64> {
+    if !(high > low) || !low.is_finite() || !high.is_finite() {
+        return vec![low];
+    }
+    let rough = (high - low) / 8.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step =
+        [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * power).find(|s| *s >= rough).unwrap_or(10.0 * power);
+    let first = (low / step).ceil() as i64;
+    let last = (high / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::write_figure;
+
+    #[test]
+    fn colour_bar_ticks_are_round_and_inside_the_range() {
+        assert_eq!(ticks(-0.74, 6.0), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(ticks(0.0, 1.0), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(ticks(-9.3, -1.3), (-9..=-2).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(ticks(1.0, 1.0), vec![1.0]);
+    }
 
     #[test]
     fn grid_samples_cell_centres_row_major() {

@@ -355,7 +355,7 @@ impl Heatmap {
 /// Round tick values inside `[low, high]`: multiples of 1, 2 or 5 times a power of ten, about
 /// eight of them.
 fn ticks(low: f64, high: f64) -> Vec<f64> {
-    if !(high > low) || !low.is_finite() || !high.is_finite() {
+    if high <= low || !low.is_finite() || !high.is_finite() {
         return vec![low];
     }
     let rough = (high - low) / 8.0;

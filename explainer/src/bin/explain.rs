@@ -257,7 +257,13 @@ fn explain_image(
     let class_name = names.get(class).map_or_else(|| format!("class {class}"), |n| (*n).to_string());
     println!("explaining class {class} ({class_name}), logit {explained:.6}");
 
-    let mut tiles = vec![Tile::picture(picture, &["input (224×224)", &format!("logit {explained:.4}")])];
+    // Titles of about 30 characters fit a 224-pixel tile: long ImageNet names are cut.
+    let class_title = match names.get(class) {
+        Some(name) => format!("class {class}: {}", name.chars().take(22).collect::<String>()),
+        None => format!("class {class}"),
+    };
+    let input_title = [class_title, format!("logit {explained:.4}")];
+    let mut tiles = vec![Tile::picture(picture, &[&input_title[0], &input_title[1]])];
     for (name, attribution, seconds) in &explanations {
         let map = RelevanceMap::from_tensor(&attribution.relevance, 0)
             .with_context(|| format!("{name} heatmap"))?;

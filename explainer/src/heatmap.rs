@@ -40,7 +40,8 @@ pub struct RelevanceMap {
 impl RelevanceMap {
     /// Sums `relevance[batch_index]` (shape `N × C × H × W`) over its channels.
     ///
-    /// Non-finite relevance is an error: a NaN would silently paint the map white.
+    /// Non-finite relevance is an error: a NaN would make the bound `b` NaN and silently paint
+    /// the whole map in one colour.
     pub fn from_tensor(relevance: &Tensor, batch_index: usize) -> Result<Self> {
         let (batch, _, height, width) = relevance.dims4()?;
         if batch_index >= batch {

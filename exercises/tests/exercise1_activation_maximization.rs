@@ -141,6 +141,7 @@ fn assert_global_maximum(objective: &impl Objective, prototype: &DVector<f64>, d
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
+    // ANCHOR: agreement_tests
     /// (a) `x* = w / (2λ)` equals the ascent's maximizer.
     #[test]
     fn l2_closed_form_matches_gradient_ascent(objective in l2_objective()) {
@@ -157,6 +158,7 @@ proptest! {
         let ascent = ascend(&objective);
         assert_agree(&ascent.argmax, &exact, exact.amax());
     }
+    // ANCHOR_END: agreement_tests
 
     /// (c) `z* = Aᵀw / (2λ)` and `x* = Az* + c` equal the ascent's maximizer and its image.
     #[test]

@@ -284,6 +284,7 @@ fn worked_example_at_gamma_one() {
     assert_relative_eq!(b.r2, 1.0 / 3.0, epsilon = EXACT, max_relative = EXACT);
 }
 
+// ANCHOR: layer_by_layer_test
 /// Every neuron's relevance in network B at `a1 = a2 = 1`, γ = 1, as derived layer by layer in
 /// the book: `R_g = (4/3, −1/3)`, `R_h = (2/3, 1/3, 0)`.
 #[test]
@@ -300,6 +301,7 @@ fn network_b_layer_by_layer_at_gamma_one() {
         );
     }
 }
+// ANCHOR_END: layer_by_layer_test
 
 /// At `a1 = a2` the neurons `relu(±(a1 − a2))` are 0: they get zero relevance, and at γ = 0
 /// their zero denominators (`a(1+γ) − a = 0`) produce no NaN.
@@ -471,7 +473,13 @@ fn figures_are_written_with_their_data() {
         files.iter().map(|f| f.png.file_stem().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(
         stems,
-        ["ex2_relevance_vs_gamma", "ex2_share_network_a", "ex2_share_network_b", "ex2_outside_domain"]
+        [
+            "ex2_relevance_vs_gamma",
+            "ex2_share_network_a",
+            "ex2_share_network_b",
+            "ex2_outside_domain",
+            "ex2_networks"
+        ]
     );
     for file in &files {
         assert!(file.png.exists() && file.csv.exists());

@@ -4,10 +4,16 @@
 //! colour channels, the colour range is symmetric, `[−b, b]` with
 //! `b = 10 · (mean |R|³)^{1/3}`, the colours are matplotlib's `seismic` map (256 entries,
 //! dark blue at −b, white at 0, dark red at +b) with its RGB scaled by 0.85, values beyond ±b
-//! take the end colours, and pixels stay pixels (nearest neighbour, no smoothing).
+//! take the end colours, and pixels stay pixels (nearest neighbour, no smoothing). The middle
+//! of the scale, relevance 0, is therefore not white but grey (216, 215, 215).
+//!
+//! [`titled_panel`] lays [`Tile`]s side by side, each with its title above it (method, class,
+//! sum of relevance) and, for a heatmap, a colour bar below it that gives the scale `±b`.
 
 use candle_core::{DType, Tensor};
 use image::{Rgb, RgbImage};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::{Error, Result};
 
@@ -34,7 +40,8 @@ pub struct RelevanceMap {
 impl RelevanceMap {
     /// Sums `relevance[batch_index]` (shape `N × C × H × W`) over its channels.
     ///
-    /// Non-finite relevance is an error: a NaN would silently paint the map white.
+    /// Non-finite relevance is an error: a NaN would make the bound `b` NaN and silently paint
+    /// the whole map in one colour.
     pub fn from_tensor(relevance: &Tensor, batch_index: usize) -> Result<Self> {
         let (batch, _, height, width) = relevance.dims4()?;
         if batch_index >= batch {
@@ -86,7 +93,7 @@ impl RelevanceMap {
     }
 
     /// The heatmap: each pixel coloured by `seismic_darkened((R + b) / 2b)`. An all-zero map
-    /// (b = 0) is white.
+    /// (b = 0) is the middle colour, grey (216, 215, 215).
     pub fn to_image(&self) -> RgbImage {
         let bound = self.color_bound();
         let lut = darkened_seismic_lut();
@@ -134,6 +141,141 @@ pub fn panel(images: &[&RgbImage]) -> RgbImage {
         left += image.width() + PANEL_GAP;
     }
     canvas
+}
+
+/// Height of one line of a tile's title, in pixels.
+const TITLE_LINE: u32 = 16;
+/// Font size of titles and colour-bar labels, in pixels.
+const FONT_SIZE: f64 = 13.0;
+/// Height of a colour bar's strip, and of the space for its labels, in pixels.
+const BAR_STRIP: u32 = 10;
+const BAR_LABELS: u32 = 18;
+
+/// One tile of a [`titled_panel`]: an image, its title, and for a heatmap the bound of its
+/// colour scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tile {
+    /// The picture, already at its display size.
+    pub image: RgbImage,
+    /// The title, one entry per line (keep each line to about 30 characters for a 224-pixel tile).
+    pub title: Vec<String>,
+    /// For a heatmap: its colour bound `b`, drawn as a colour bar from `−b` to `+b`.
+    pub color_bound: Option<f64>,
+}
+
+impl Tile {
+    /// A picture (the input, a mask) with its title.
+    pub fn picture(image: RgbImage, title: &[&str]) -> Self {
+        Self { image, title: title.iter().map(|line| (*line).to_string()).collect(), color_bound: None }
+    }
+
+    /// The heatmap of `map`, enlarged `zoom` times with nearest-neighbour pixels, with its title
+    /// and colour bar.
+    pub fn heatmap(map: &RelevanceMap, title: &[&str], zoom: u32) -> Self {
+        let image = map.to_image();
+        let zoom = zoom.max(1);
+        let image = image::imageops::resize(
+            &image,
+            image.width() * zoom,
+            image.height() * zoom,
+            image::imageops::FilterType::Nearest,
+        );
+        Self {
+            image,
+            title: title.iter().map(|line| (*line).to_string()).collect(),
+            color_bound: Some(map.color_bound()),
+        }
+    }
+}
+
+/// How a method is named in titles: `gradient_x_input` → `Gradient×Input`, `lrp` → `LRP`.
+pub fn method_title(name: &str) -> String {
+    match name {
+        "gradient_x_input" => "Gradient×Input".to_string(),
+        "lrp" => "LRP".to_string(),
+        "gradient" => "Gradient".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A number for a colour-bar label: short, with its sign.
+fn bar_label(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude == 0.0 {
+        "0".to_string()
+    } else if (1e-2..1e3).contains(&magnitude) {
+        format!("{value:+.3}")
+    } else {
+        format!("{value:+.1e}")
+    }
+}
+
+/// The tiles side by side on white, `PANEL_GAP` pixels apart: each with its title above it
+/// and, if it is a heatmap, a colour bar below it labelled `−b`, `0`, `+b` (the clipping bound
+/// of [`RelevanceMap::color_bound`]).
+pub fn titled_panel(tiles: &[Tile]) -> Result<RgbImage> {
+    charts::register_fonts()?;
+    let title_lines = tiles.iter().map(|t| t.title.len()).max().unwrap_or(0) as u32;
+    let title_height = title_lines * TITLE_LINE + if title_lines > 0 { 6 } else { 0 };
+    let has_bar = tiles.iter().any(|t| t.color_bound.is_some());
+    let bar_height = if has_bar { 6 + BAR_STRIP + BAR_LABELS } else { 0 };
+    let images: Vec<&RgbImage> = tiles.iter().map(|t| &t.image).collect();
+    let pictures = panel(&images);
+    let image_height = pictures.height();
+    let (width, height) = (pictures.width(), title_height + image_height + bar_height);
+    let mut canvas = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
+    image::imageops::replace(&mut canvas, &pictures, 0, i64::from(title_height));
+
+    let lut = darkened_seismic_lut();
+    let mut left = 0u32;
+    for tile in tiles {
+        let tile_width = tile.image.width();
+        if tile.color_bound.is_some() {
+            let top = title_height + image_height + 6;
+            for x in 0..tile_width {
+                let t = (f64::from(x) + 0.5) / f64::from(tile_width);
+                for y in top..top + BAR_STRIP {
+                    canvas.put_pixel(left + x, y, Rgb(lut[lut_index(t)]));
+                }
+            }
+        }
+        left += tile_width + PANEL_GAP;
+    }
+
+    let mut buffer = canvas.into_raw();
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+        let style = TextStyle::from(("sans-serif", FONT_SIZE).into_font()).color(&BLACK);
+        let mut left = 0i32;
+        for tile in tiles {
+            let tile_width = tile.image.width() as i32;
+            let centre = left + tile_width / 2;
+            let centred = style.pos(Pos::new(HPos::Center, VPos::Top));
+            for (i, line) in tile.title.iter().enumerate() {
+                let y = 3 + i as i32 * TITLE_LINE as i32;
+                root.draw_text(line, &centred, (centre, y)).map_err(charts::Error::draw_error)?;
+            }
+            if let Some(bound) = tile.color_bound {
+                let y = (title_height + image_height + 6 + BAR_STRIP + 3) as i32;
+                let labels = [
+                    (HPos::Left, left, bar_label(-bound)),
+                    (HPos::Center, centre, "0".to_string()),
+                    (HPos::Right, left + tile_width - 1, bar_label(bound)),
+                ];
+                for (anchor, x, text) in labels {
+                    root.draw_text(&text, &style.pos(Pos::new(anchor, VPos::Top)), (x, y))
+                        .map_err(charts::Error::draw_error)?;
+                }
+            }
+            left += tile_width + PANEL_GAP as i32;
+        }
+        root.present().map_err(charts::Error::draw_error)?;
+    }
+    RgbImage::from_raw(width, height, buffer).ok_or_else(|| Error::InvalidParameter {
+        name: "panel",
+        value: format!("{width}×{height}"),
+        why: "the drawn buffer has the wrong size".into(),
+    })
 }
 
 #[cfg(test)]
@@ -186,7 +328,7 @@ mod tests {
     }
 
     #[test]
-    fn zero_relevance_is_white_not_nan() {
+    fn zero_relevance_is_grey_not_white_nor_nan() {
         let map = RelevanceMap::from_values(2, 2, vec![0.0; 4]).unwrap();
         assert_eq!(map.color_bound(), 0.0);
         let pixel = map.to_image().get_pixel(0, 0).0;
@@ -222,5 +364,50 @@ mod tests {
         assert_eq!(joined.get_pixel(0, 0).0, [0, 0, 0]);
         assert_eq!(joined.get_pixel(0, 4).0, [255, 255, 255]);
         assert_eq!(joined.get_pixel(3 + PANEL_GAP, 4).0, [9, 9, 9]);
+    }
+
+    /// Whether any pixel of the rectangle is dark (text was drawn there).
+    fn has_ink(image: &RgbImage, x: std::ops::Range<u32>, y: std::ops::Range<u32>) -> bool {
+        x.flat_map(|x| y.clone().map(move |y| (x, y)))
+            .any(|(x, y)| image.get_pixel(x, y).0.iter().all(|&c| c < 128))
+    }
+
+    #[test]
+    fn titled_panel_has_a_title_per_tile_and_a_colour_bar_per_heatmap() {
+        let map = RelevanceMap::from_values(2, 2, vec![1.0, -1.0, 0.5, 0.0]).unwrap();
+        let picture = Tile::picture(RgbImage::from_pixel(100, 100, Rgb([0, 200, 0])), &["image"]);
+        let heatmap = Tile::heatmap(&map, &["LRP, class 483", "ΣR = 0.5"], 50);
+        let joined = titled_panel(&[picture, heatmap]).unwrap();
+        let title_height = 2 * TITLE_LINE + 6;
+        let bar_height = 6 + BAR_STRIP + BAR_LABELS;
+        assert_eq!(joined.dimensions(), (100 + PANEL_GAP + 100, title_height + 100 + bar_height));
+        // Both titles are drawn, centred above their tiles.
+        assert!(has_ink(&joined, 30..70, 0..TITLE_LINE));
+        assert!(has_ink(&joined, 100 + PANEL_GAP..200 + PANEL_GAP, 0..TITLE_LINE));
+        assert!(has_ink(&joined, 100 + PANEL_GAP..200 + PANEL_GAP, TITLE_LINE..2 * TITLE_LINE));
+        // The images sit below the titles.
+        assert_eq!(joined.get_pixel(50, title_height + 50).0, [0, 200, 0]);
+        // The heatmap's bar runs from −b (dark blue) through grey to +b (dark red), with its labels.
+        let bar_y = title_height + 100 + 6 + BAR_STRIP / 2;
+        let lut = darkened_seismic_lut();
+        let heat_left = 100 + PANEL_GAP;
+        // Bar pixel x shows the colour at t = (x + ½) / width.
+        assert_eq!(joined.get_pixel(heat_left, bar_y).0, lut[lut_index(0.5 / 100.0)]);
+        assert_eq!(lut_index(0.5 / 100.0), 1, "dark blue at −b");
+        let middle = joined.get_pixel(heat_left + 50, bar_y).0;
+        assert_eq!(middle, lut[lut_index(50.5 / 100.0)]);
+        assert!(
+            middle.iter().zip([216u8, 215, 215]).all(|(&c, g)| c.abs_diff(g) <= 5),
+            "grey at 0: {middle:?}"
+        );
+        assert_eq!(joined.get_pixel(heat_left + 99, bar_y).0, lut[lut_index(99.5 / 100.0)]);
+        assert_eq!(lut_index(99.5 / 100.0), 254, "dark red at +b");
+        let labels = title_height + 100 + 6 + BAR_STRIP..joined.height();
+        assert!(has_ink(&joined, heat_left..heat_left + 30, labels.clone()));
+        assert!(has_ink(&joined, heat_left + 70..heat_left + 100, labels.clone()));
+        // The picture has no bar.
+        assert!(!has_ink(&joined, 0..100, title_height + 100..joined.height()));
+        assert_eq!(bar_label(map.color_bound()), format!("+{:.3}", map.color_bound()));
+        assert_eq!(bar_label(-2.5e-5), "-2.5e-5");
     }
 }

@@ -1,5 +1,7 @@
 //! Explanations of synthetic scenes, shown beside the object's true mask:
-//! `scene | mask | Gradient×Input | LRP`, each enlarged with nearest-neighbour pixels.
+//! `scene | mask | Gradient×Input | LRP`, each enlarged with nearest-neighbour pixels, each with
+//! a title (true and predicted class, method and sum of relevance) and each heatmap with its
+//! colour bar.
 //!
 //! This is the explainer's default run: the scenes have a known answer (the object's pixels),
 //! so a reader sees at a glance which explanation points at the object.
@@ -7,7 +9,7 @@
 use candle_core::{DType, Device};
 use image::{Rgb, RgbImage};
 
-use crate::heatmap::{RelevanceMap, panel};
+use crate::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
 use crate::prediction::{Prediction, top_predictions};
 use crate::scenes::{SCENE_SIZE, Scene, Shape, generate_scene, scenes_to_input};
 use crate::{Attributor, Result, Vgg};
@@ -26,7 +28,7 @@ pub struct ScenePanel {
     pub prediction: Prediction,
     /// For each attributor: its name and the total relevance `Σ R` for the true class.
     pub relevance_sums: Vec<(String, f64)>,
-    /// `scene | mask | heatmap …`, enlarged [`ZOOM`] times.
+    /// `scene | mask | heatmap …`, enlarged [`ZOOM`] times, with titles and colour bars.
     pub image: RgbImage,
 }
 
@@ -54,14 +56,11 @@ pub fn explain_scene(
     attributors: &[(&str, &dyn Attributor)],
 ) -> Result<ScenePanel> {
     let input = scenes_to_input(std::slice::from_ref(&scene), &Device::Cpu, model.dtype())?;
-    let mut tiles = vec![zoom(&scene.image), zoom(&mask_image(&scene.mask))];
-    let mut relevance_sums = Vec::new();
+    let mut maps = Vec::new();
     let mut logits = None;
     for (name, attributor) in attributors {
         let attribution = attributor.attribute(model, &input, scene.class)?;
-        let map = RelevanceMap::from_tensor(&attribution.relevance, 0)?;
-        relevance_sums.push(((*name).to_string(), map.sum()));
-        tiles.push(zoom(&map.to_image()));
+        maps.push(((*name).to_string(), RelevanceMap::from_tensor(&attribution.relevance, 0)?));
         logits = Some(attribution.logits);
     }
     let logits = match logits {
@@ -70,7 +69,25 @@ pub fn explain_scene(
     };
     let names: Vec<&str> = Shape::ALL.iter().map(Shape::name).collect();
     let prediction = top_predictions(&logits.to_dtype(DType::F64)?, 0, &names, 1)?.remove(0);
-    let image = panel(&tiles.iter().collect::<Vec<_>>());
+    let true_class = names[scene.class];
+    let inside = scene.mask.iter().filter(|&&m| m).count();
+    let mut tiles = vec![
+        Tile::picture(
+            zoom(&scene.image),
+            &[
+                &format!("scene {seed}: {true_class}"),
+                &format!("predicted {} (p {:.2})", prediction.name, prediction.probability),
+            ],
+        ),
+        Tile::picture(zoom(&mask_image(&scene.mask)), &["true mask", &format!("{inside} pixels")]),
+    ];
+    let mut relevance_sums = Vec::new();
+    for (name, map) in &maps {
+        let title = format!("{} for {true_class}", method_title(name));
+        tiles.push(Tile::heatmap(map, &[&title, &format!("ΣR = {:.3}", map.sum())], ZOOM));
+        relevance_sums.push((name.clone(), map.sum()));
+    }
+    let image = titled_panel(&tiles)?;
     Ok(ScenePanel { seed, scene, prediction, relevance_sums, image })
 }
 
@@ -118,11 +135,21 @@ mod tests {
             [("gradient_x_input", &GradientTimesInput), ("lrp", &lrp)];
         let explained = explain_scene(&model, seed, scene.clone(), &attributors).unwrap();
         let tile = SCENE_SIZE * ZOOM;
-        assert_eq!(explained.image.dimensions(), (4 * tile + 3 * 8, tile));
+        // Titles of two lines above, a colour bar below the heatmaps.
+        let (title, bar) = (2 * 16 + 6, 6 + 10 + 18);
+        assert_eq!(explained.image.dimensions(), (4 * tile + 3 * 8, title + tile + bar));
         // The mask tile is white exactly on the object.
         let inside = scene.mask.iter().position(|&m| m).unwrap() as u32;
         let (x, y) = (inside % SCENE_SIZE, inside / SCENE_SIZE);
-        assert_eq!(explained.image.get_pixel(tile + 8 + x * ZOOM, y * ZOOM).0, [255, 255, 255]);
+        assert_eq!(explained.image.get_pixel(tile + 8 + x * ZOOM, title + y * ZOOM).0, [255, 255, 255]);
+        // Every tile has ink in its title row.
+        for k in 0..4 {
+            let left = k * (tile + 8);
+            let ink = (left..left + tile)
+                .flat_map(|x| (0..16).map(move |y| (x, y)))
+                .any(|(x, y)| explained.image.get_pixel(x, y).0.iter().all(|&c| c < 128));
+            assert!(ink, "tile {k} has no title");
+        }
         assert_eq!(explained.relevance_sums.len(), 2);
         assert!(explained.relevance_sums.iter().all(|(_, sum)| sum.is_finite()));
     }

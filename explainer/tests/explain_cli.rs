@@ -71,7 +71,8 @@ fn explains_the_fixture_scene_end_to_end() {
     assert!(text.contains("explaining class 142 (dowitcher), logit 10.5938"), "{text}");
 
     let panel = image::open(dir.path().join("out/scene_c142_panel.png")).unwrap().to_rgb8();
-    assert_eq!(panel.dimensions(), (3 * 224 + 2 * 8, 224), "image | Gradient×Input | LRP");
+    // Two title lines above (38 px), a colour bar with its labels below (34 px).
+    assert_eq!(panel.dimensions(), (3 * 224 + 2 * 8, 38 + 224 + 34), "image | Gradient×Input | LRP");
 
     // The .npy files hold the per-channel relevance; its sum is what the command printed,
     // and LRP's sum is the fixture's Σ lrp (10.2806) up to float32 rounding.
@@ -176,7 +177,7 @@ fn without_arguments_the_shipped_model_explains_synthetic_scenes() {
     }
     // scene | mask | Gradient×Input | LRP, each 64 pixels enlarged 4×, 8 pixels apart.
     let panel = image::open(&panels[0]).unwrap();
-    assert_eq!((panel.width(), panel.height()), (4 * 256 + 3 * 8, 256));
+    assert_eq!((panel.width(), panel.height()), (4 * 256 + 3 * 8, 38 + 256 + 34), "titles and colour bars");
     assert!(text.contains("scene | mask | gradient_x_input | lrp"), "{text}");
 }
 

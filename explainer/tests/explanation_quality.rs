@@ -96,6 +96,7 @@ fn row(name: &str) -> &'static MethodSummary {
     summary().row(name).unwrap_or_else(|| panic!("no row {name}"))
 }
 
+// ANCHOR: localisation_test
 #[test]
 fn lrp_puts_more_relevance_on_the_object_than_gradient_times_input() {
     let (lrp, gxi) = (row("LRP"), row("Gradient×Input"));
@@ -112,6 +113,7 @@ fn lrp_puts_more_relevance_on_the_object_than_gradient_times_input() {
         gxi.rank_accuracy
     );
 }
+// ANCHOR_END: localisation_test
 
 /// Expected from the sheet: LRP above Gradient×Input on AOPC too. The data says otherwise on
 /// this model: flipping Gradient×Input's most relevant pixels first lowers the logit faster

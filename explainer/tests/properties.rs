@@ -65,6 +65,7 @@ proptest! {
         }
     }
 
+    // ANCHOR: conservation_test
     /// Without biases, zB on convolution 1 and LRP-γ on the others conserve relevance:
     /// Σ R equals the explained logit, for any schedule.
     #[test]
@@ -79,6 +80,7 @@ proptest! {
             prop_assert!((total - logit).abs() <= EXACT * logit.abs().max(1.0), "Σ R = {total}, logit {logit}");
         }
     }
+    // ANCHOR_END: conservation_test
 
     /// The explicit engine and the autograd engine (the sheet's trick) give the same
     /// relevance, with biases, for the sheet's composite and for LRP-ε on dense layers.

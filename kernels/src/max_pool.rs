@@ -2,7 +2,8 @@
 //! pass routes the gradient to the maximum.
 //!
 //! candle 0.11.1's own `max_pool2d` backward multiplies the gradient by the fraction of maxima
-//! in the window (a factor 1/4 per 2×2 pool) instead of routing it (a factor 1/1024 through VGG-16's five pools). Here the
+//! in the window (a factor 1/4 per 2×2 pool) instead of routing it: an upstream gradient
+//! [10, 20, 30, 40] on one 4×4 input comes back as [2.5, 5, 7.5, 10]. Here the
 //! gradient of each output goes, whole, to the position of its maximum; on ties it goes to the
 //! first maximum in row-major window order, as PyTorch does.
 
@@ -269,7 +270,7 @@ mod tests {
         assert!(MaxPool2d::default().route(&grad_t, &bad, &Shape::from(dims)).is_err());
     }
 
-    /// One 2×2 window per quadrant, upstream gradient [10, 20, 30, 40]:
+    /// The example that shows candle's error: one 2×2 window per quadrant, upstream gradient [10, 20, 30, 40];
     /// each value goes whole to its maximum (candle's own backward gives 2.5, 5, 7.5, 10).
     #[test]
     fn gradient_is_routed_to_the_first_maximum() {

@@ -4,5 +4,13 @@
 //!   the result (failed build, unresolved includes, empty listings, unrendered math, broken
 //!   links, missing images). `tests/book.rs` runs it on the real book and on small broken
 //!   books, to show that each check can fail.
+//! - [`browser_check`]: renders every page of a built book in headless Chromium and lists
+//!   what a reader would see broken (KaTeX error nodes, images that did not load, code blocks
+//!   wider than the page). `tests/book_in_browser.rs` runs it.
+//! - [`repository`]: the files of the repository (`git ls-files`), for the checks that read
+//!   all of them (`tests/repository_files.rs`: valid CSV, no reference to notes outside the
+//!   repository).
 
 pub mod book_check;
+pub mod browser_check;
+pub mod repository;

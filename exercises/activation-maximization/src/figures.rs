@@ -116,6 +116,7 @@ fn contour_map(
     let peak = objective.value(prototype)?;
     Ok(Heatmap::new(title, x_label, y_label, grid)
         .with_levels(LEVELS)
+        .with_value_label("g (contours)")
         .with_value_range(peak - VALUE_SPAN, peak)
         .with_overlay(Series::dashed(direction_label, direction).with_color(series_color(1)))
         .with_overlay(Series::path(path_label, path).with_color(series_color(3)))
@@ -208,7 +209,8 @@ fn generator_contours(out_dir: &Path) -> Result<FigureFiles> {
     })?)
 }
 
-/// `‖x*‖` of (a) and (c) as a function of `λ`: closed form as lines, gradient ascent as points.
+/// `‖x*‖` of (a) and (c) as a function of `λ`: closed forms as lines, gradient ascent as
+/// markers (circles for (a), squares for (c)).
 fn prototype_norms(out_dir: &Path) -> Result<FigureFiles> {
     let model = example_model()?;
     let generator = example_generator()?;
@@ -257,7 +259,7 @@ fn prototype_norms(out_dir: &Path) -> Result<FigureFiles> {
         .with_series(Series::line(labels[0], l2_exact).with_color(series_color(0)))
         .with_series(Series::points(labels[1], l2_numeric).with_color(series_color(0)))
         .with_series(Series::line(labels[2], code_exact).with_color(series_color(1)))
-        .with_series(Series::points(labels[3], code_numeric).with_color(series_color(1)));
+        .with_series(Series::squares(labels[3], code_numeric).with_color(series_color(1)));
     Ok(charts::write_figure(out_dir, "ex1_prototype_norm", &table, (700, 500), |area| chart.draw(area))?)
 }
 

@@ -33,6 +33,16 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// A CSV record could not be written.
+    pub(crate) fn csv(error: csv::Error) -> Self {
+        Self::InvalidData(format!("cannot write CSV: {error}"))
+    }
+
+    /// Wraps any plotters drawing error (for code that draws with plotters outside this crate).
+    pub fn draw_error(error: impl std::fmt::Display) -> Self {
+        Self::draw(error)
+    }
+
     /// Wraps any plotters drawing error.
     pub(crate) fn draw(error: impl std::fmt::Display) -> Self {
         Self::Draw(error.to_string())

@@ -84,6 +84,57 @@ impl Grid {
         table
     }
 
+    /// The line segments of the level set `value = level`, by marching squares over the cells
+    /// whose corners are four neighbouring cell centres (linear interpolation along each side;
+    /// a saddle is split by the mean of its corners). Non-finite corners end the line.
+    pub fn contour_segments(&self, level: f64) -> Vec<((f64, f64), (f64, f64))> {
+        let mut segments = Vec::new();
+        if self.nx < 2 || self.ny < 2 {
+            return segments;
+        }
+        let at = |i: usize, j: usize| self.values[j * self.nx + i];
+        for j in 0..self.ny - 1 {
+            for i in 0..self.nx - 1 {
+                // Corners counter-clockwise from the lower left: (i, j), (i+1, j), (i+1, j+1), (i, j+1).
+                let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+                let values = corners.map(|(ci, cj)| at(ci, cj));
+                if values.iter().any(|v| !v.is_finite()) {
+                    continue;
+                }
+                let points = corners.map(|(ci, cj)| (self.x_at(ci), self.y_at(cj)));
+                // Where the level crosses side k (from corner k to corner k+1).
+                let crossing = |k: usize| {
+                    let (a, b) = (values[k], values[(k + 1) % 4]);
+                    if (a < level) == (b < level) {
+                        return None;
+                    }
+                    let t = (level - a) / (b - a);
+                    let (p, q) = (points[k], points[(k + 1) % 4]);
+                    Some((p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1)))
+                };
+                let crossings: Vec<(usize, (f64, f64))> =
+                    (0..4).filter_map(|k| crossing(k).map(|p| (k, p))).collect();
+                match crossings.as_slice() {
+                    [(_, a), (_, b)] => segments.push((*a, *b)),
+                    [(_, a), (_, b), (_, c), (_, d)] => {
+                        // Saddle: corner 0's side of the level joins the crossings around it
+                        // when the centre is on the other side.
+                        let centre_below = values.iter().sum::<f64>() / 4.0 < level;
+                        if (values[0] < level) == centre_below {
+                            segments.push((*a, *b));
+                            segments.push((*c, *d));
+                        } else {
+                            segments.push((*a, *d));
+                            segments.push((*b, *c));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        segments
+    }
+
     fn centre((low, high): (f64, f64), n: usize, i: usize) -> f64 {
         low + (i as f64 + 0.5) * (high - low) / n as f64
     }
@@ -109,8 +160,10 @@ pub struct Heatmap {
     /// Values mapped to the ends of the scale; `None` uses the grid's finite range
     /// (for [`ColorScale::Diverging`], symmetric around 0).
     pub value_range: Option<(f64, f64)>,
-    /// Quantise into this many equal bands, so band edges read as contour lines.
+    /// Quantise into this many equal bands, and draw a contour line at every band edge.
     pub levels: Option<usize>,
+    /// What the colours mean, written above the colour bar (e.g. `g(x)`).
+    pub value_label: String,
     /// Lines or points drawn over the map (prototypes, optimiser paths, support vectors).
     pub overlays: Vec<Series>,
 }
@@ -131,8 +184,15 @@ impl Heatmap {
             scale: ColorScale::Viridis,
             value_range: None,
             levels: None,
+            value_label: String::new(),
             overlays: Vec::new(),
         }
+    }
+
+    /// Names the quantity the colours show (written above the colour bar).
+    pub fn with_value_label(mut self, label: impl Into<String>) -> Self {
+        self.value_label = label.into();
+        self
     }
 
     /// Sets the colour scale.
@@ -222,6 +282,16 @@ impl Heatmap {
             Rectangle::new([(x, y), (x + dx, y + dy)], color.filled())
         });
         chart.draw_series(cells).map_err(Error::draw)?;
+        if let Some(levels) = self.levels.filter(|&l| l > 1) {
+            let lines = (1..levels).flat_map(|k| {
+                let level = range.0 + (range.1 - range.0) * k as f64 / levels as f64;
+                grid.contour_segments(level)
+            });
+            let style = RGBColor(20, 20, 20).mix(0.55).stroke_width(1);
+            chart
+                .draw_series(lines.map(|(a, b)| PathElement::new(vec![a, b], style)))
+                .map_err(Error::draw)?;
+        }
         for (k, overlay) in self.overlays.iter().enumerate() {
             let color = overlay.color.unwrap_or_else(|| series_color(k + 3));
             overlay.draw_on(&mut chart, color)?;
@@ -241,35 +311,74 @@ impl Heatmap {
 
     fn draw_color_bar(&self, area: &Area, (low, high): (f64, f64)) -> Result<()> {
         const STEPS: usize = 100;
-        let mut bar = ChartBuilder::on(area)
-            .margin_top(38)
-            .margin_bottom(50)
-            .margin_right(5)
-            .right_y_label_area_size(60)
-            .build_cartesian_2d(0.0..1.0, low..high)
-            .map_err(Error::draw)?;
-        bar.configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .label_style((FAMILY, 11))
-            .y_label_formatter(&|v| crate::line_chart::tick_label(*v))
-            .draw()
-            .map_err(Error::draw)?;
+        if !self.value_label.is_empty() {
+            let style =
+                TextStyle::from((FAMILY, 13).into_font()).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Top,
+                ));
+            area.draw_text(&self.value_label, &style, (2, 14)).map_err(Error::draw)?;
+        }
+        // The strip, in pixels: 38 below the top (the value label), 50 above the bottom (level
+        // with the map's x axis), 18 wide; tick labels to its right.
+        let (width, height) = area.dim_in_pixel();
+        let (left, right) = (4, 22);
+        let (top, bottom) = (38, height as i32 - 50);
+        if bottom <= top || width < 40 {
+            return Err(Error::InvalidData(format!("heatmap '{}': no room for the colour bar", self.title)));
+        }
+        let to_y = |v: f64| bottom - ((v - low) / (high - low) * f64::from(bottom - top)).round() as i32;
         let step = (high - low) / STEPS as f64;
-        let strips = (0..STEPS).map(|k| {
+        for k in 0..STEPS {
             let v = low + k as f64 * step;
             let color = self.scale.color(self.normalise(v + 0.5 * step, (low, high)));
-            Rectangle::new([(0.0, v), (1.0, v + step)], color.filled())
-        });
-        bar.draw_series(strips).map_err(Error::draw)?;
+            area.draw(&Rectangle::new([(left, to_y(v + step)), (right, to_y(v))], color.filled()))
+                .map_err(Error::draw)?;
+        }
+        area.draw(&Rectangle::new([(left, top), (right, bottom)], BLACK.stroke_width(1)))
+            .map_err(Error::draw)?;
+        let label = TextStyle::from((FAMILY, 12).into_font()).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+        for tick in ticks(low, high) {
+            let y = to_y(tick);
+            area.draw(&PathElement::new(vec![(right, y), (right + 4, y)], BLACK.stroke_width(1)))
+                .map_err(Error::draw)?;
+            area.draw_text(&crate::line_chart::tick_label(tick), &label, (right + 7, y))
+                .map_err(Error::draw)?;
+        }
         Ok(())
     }
+}
+
+/// Round tick values inside `[low, high]`: multiples of 1, 2 or 5 times a power of ten, about
+/// eight of them.
+fn ticks(low: f64, high: f64) -> Vec<f64> {
+    if high <= low || !low.is_finite() || !high.is_finite() {
+        return vec![low];
+    }
+    let rough = (high - low) / 8.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step =
+        [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * power).find(|s| *s >= rough).unwrap_or(10.0 * power);
+    let first = (low / step).ceil() as i64;
+    let last = (high / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::write_figure;
+
+    #[test]
+    fn colour_bar_ticks_are_round_and_inside_the_range() {
+        assert_eq!(ticks(-0.74, 6.0), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(ticks(0.0, 1.0), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(ticks(-9.3, -1.3), (-9..=-2).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(ticks(1.0, 1.0), vec![1.0]);
+    }
 
     #[test]
     fn grid_samples_cell_centres_row_major() {
@@ -290,6 +399,19 @@ mod tests {
             write_figure(dir.path(), "xy", &grid.to_table("x", "y", "xy"), (500, 400), |a| map.draw(a))
                 .unwrap();
         assert!(files.png.exists());
+    }
+
+    #[test]
+    fn contour_segments_lie_on_the_level_set() {
+        // f = x + y: the level set 1 is the line x + y = 1, crossed by the diagonal cells.
+        let grid = Grid::sample((0.0, 1.0), (0.0, 1.0), 10, 10, |x, y| x + y);
+        let segments = grid.contour_segments(1.0);
+        assert!(!segments.is_empty());
+        for (a, b) in &segments {
+            assert!((a.0 + a.1 - 1.0).abs() < 1e-12 && (b.0 + b.1 - 1.0).abs() < 1e-12);
+        }
+        // Above the range: no line.
+        assert!(grid.contour_segments(5.0).is_empty());
     }
 
     #[test]

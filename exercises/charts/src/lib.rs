@@ -26,6 +26,7 @@ mod figure;
 mod fonts;
 mod heatmap;
 mod line_chart;
+mod network_diagram;
 mod table;
 
 pub use colors::{ColorScale, series_color};
@@ -33,5 +34,6 @@ pub use error::{Error, Result};
 pub use figure::{Area, FigureFiles, write_figure};
 pub use fonts::register_fonts;
 pub use heatmap::{Grid, Heatmap};
-pub use line_chart::{Axis, LineChart, Series, SeriesStyle};
+pub use line_chart::{Axis, LegendPosition, LineChart, Series, SeriesStyle};
+pub use network_diagram::{DiagramEdge, DiagramNode, NetworkDiagram};
 pub use table::Table;

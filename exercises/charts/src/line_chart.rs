@@ -21,8 +21,10 @@ pub enum SeriesStyle {
     Line,
     /// A dashed polyline (e.g. a bound next to the measured curve).
     Dashed,
-    /// A filled circle per point.
+    /// A filled circle with a dark outline per point (shows on top of a line of its colour).
     Points,
+    /// A filled square with a dark outline per point (a second marker shape).
+    Squares,
     /// Small hollow circles joined by a line (an optimiser's path).
     Path,
 }
@@ -38,27 +40,74 @@ pub struct Series {
     pub style: SeriesStyle,
     /// Explicit colour; `None` takes the next palette colour.
     pub color: Option<RGBColor>,
+    /// Text written next to each point, in order (fewer texts than points: the rest unlabelled).
+    pub annotations: Vec<String>,
 }
+
+/// Where a chart's legend sits, inside the plotting area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LegendPosition {
+    /// Top right corner.
+    #[default]
+    UpperRight,
+    /// Top left corner.
+    UpperLeft,
+    /// Bottom right corner.
+    LowerRight,
+    /// Bottom left corner.
+    LowerLeft,
+}
+
+impl LegendPosition {
+    fn plotters(self) -> SeriesLabelPosition {
+        match self {
+            Self::UpperRight => SeriesLabelPosition::UpperRight,
+            Self::UpperLeft => SeriesLabelPosition::UpperLeft,
+            Self::LowerRight => SeriesLabelPosition::LowerRight,
+            Self::LowerLeft => SeriesLabelPosition::LowerLeft,
+        }
+    }
+}
+
+/// Radius of a point marker, in pixels.
+const MARKER: i32 = 4;
+/// Outline of point markers.
+const OUTLINE: RGBColor = RGBColor(40, 40, 40);
 
 impl Series {
     /// A solid line.
     pub fn line(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), points, style: SeriesStyle::Line, color: None }
+        Self::styled(label, points, SeriesStyle::Line)
     }
 
     /// A dashed line.
     pub fn dashed(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), points, style: SeriesStyle::Dashed, color: None }
+        Self::styled(label, points, SeriesStyle::Dashed)
     }
 
     /// Points without lines.
     pub fn points(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), points, style: SeriesStyle::Points, color: None }
+        Self::styled(label, points, SeriesStyle::Points)
     }
 
     /// Points joined by a thin line.
     pub fn path(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { label: label.into(), points, style: SeriesStyle::Path, color: None }
+        Self::styled(label, points, SeriesStyle::Path)
+    }
+
+    /// Squares without lines.
+    pub fn squares(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self::styled(label, points, SeriesStyle::Squares)
+    }
+
+    fn styled(label: impl Into<String>, points: Vec<(f64, f64)>, style: SeriesStyle) -> Self {
+        Self { label: label.into(), points, style, color: None, annotations: Vec::new() }
+    }
+
+    /// The same series with a text next to each point (e.g. its number).
+    pub fn with_annotations(mut self, annotations: Vec<String>) -> Self {
+        self.annotations = annotations;
+        self
     }
 
     /// The same series in `color`.
@@ -79,12 +128,23 @@ impl Series {
         Y: Ranged<ValueType = f64>,
     {
         let points = self.points.iter().copied();
+        let square = |(x, y): (i32, i32), fill: ShapeStyle, border: ShapeStyle| {
+            let corners = [(x - MARKER, y - MARKER), (x + MARKER, y + MARKER)];
+            EmptyElement::at((0, 0)) + Rectangle::new(corners, fill) + Rectangle::new(corners, border)
+        };
         let annotation = match self.style {
             SeriesStyle::Line => chart.draw_series(LineSeries::new(points, color.stroke_width(2))),
             SeriesStyle::Dashed => {
                 chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))
             }
-            SeriesStyle::Points => chart.draw_series(points.map(|p| Circle::new(p, 3, color.filled()))),
+            SeriesStyle::Points => chart.draw_series(points.map(|p| {
+                EmptyElement::at(p)
+                    + Circle::new((0, 0), MARKER, color.filled())
+                    + Circle::new((0, 0), MARKER, OUTLINE.stroke_width(1))
+            })),
+            SeriesStyle::Squares => chart.draw_series(
+                points.map(|p| EmptyElement::at(p) + square((0, 0), color.filled(), OUTLINE.stroke_width(1))),
+            ),
             SeriesStyle::Path => {
                 chart
                     .draw_series(LineSeries::new(points.clone(), color.stroke_width(1)))
@@ -94,9 +154,43 @@ impl Series {
         }
         .map_err(Error::draw)?;
         if !self.label.is_empty() {
-            annotation
-                .label(self.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            let style = self.style;
+            annotation.label(self.label.clone()).legend(move |(x, y)| {
+                // The same parts for every style, the unused ones invisible: a line in two
+                // pieces (a gap for dashes), a circle and a square, each filled and outlined.
+                let invisible = TRANSPARENT.stroke_width(0);
+                let (line, gap) = match style {
+                    SeriesStyle::Line => (color.stroke_width(2), color.stroke_width(2)),
+                    SeriesStyle::Dashed => (color.stroke_width(2), invisible),
+                    SeriesStyle::Path => (color.stroke_width(1), color.stroke_width(1)),
+                    SeriesStyle::Points | SeriesStyle::Squares => (invisible, invisible),
+                };
+                let (circle, circle_border, radius) = match style {
+                    SeriesStyle::Points => (color.filled(), OUTLINE.stroke_width(1), MARKER),
+                    SeriesStyle::Path => (WHITE.filled(), color.stroke_width(1), 2),
+                    _ => (invisible, invisible, 0),
+                };
+                let (square_fill, square_border) = match style {
+                    SeriesStyle::Squares => (color.filled(), OUTLINE.stroke_width(1)),
+                    _ => (invisible, invisible),
+                };
+                let corners = [(8 - MARKER, -MARKER), (8 + MARKER, MARKER)];
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (6, 0)], line)
+                    + PathElement::new(vec![(6, 0), (10, 0)], gap)
+                    + PathElement::new(vec![(10, 0), (16, 0)], line)
+                    + Circle::new((8, 0), radius, circle)
+                    + Circle::new((8, 0), radius, circle_border)
+                    + Rectangle::new(corners, square_fill)
+                    + Rectangle::new(corners, square_border)
+            });
+        }
+        if !self.annotations.is_empty() {
+            let style = TextStyle::from((FAMILY, 14).into_font()).color(&OUTLINE);
+            let labelled = self.points.iter().zip(&self.annotations).map(|(&p, text)| {
+                EmptyElement::at(p) + Text::new(text.clone(), (MARKER + 3, -MARKER - 14), style.clone())
+            });
+            chart.draw_series(labelled).map_err(Error::draw)?;
         }
         Ok(())
     }
@@ -121,6 +215,8 @@ pub struct LineChart {
     pub y_range: Option<(f64, f64)>,
     /// The series, drawn in order.
     pub series: Vec<Series>,
+    /// Where the legend sits.
+    pub legend: LegendPosition,
 }
 
 impl LineChart {
@@ -139,6 +235,12 @@ impl LineChart {
     pub fn with_axes(mut self, x_axis: Axis, y_axis: Axis) -> Self {
         self.x_axis = x_axis;
         self.y_axis = y_axis;
+        self
+    }
+
+    /// Moves the legend.
+    pub fn with_legend(mut self, position: LegendPosition) -> Self {
+        self.legend = position;
         self
     }
 
@@ -188,7 +290,7 @@ impl LineChart {
                         .label_font((FAMILY, 13))
                         .background_style(WHITE.mix(0.85))
                         .border_style(BLACK)
-                        .position(SeriesLabelPosition::UpperRight)
+                        .position(self.legend.plotters())
                         .draw()
                         .map_err(Error::draw)?;
                 }

@@ -1,6 +1,5 @@
 //! The data behind a figure, written as CSV.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::{Error, Result};
@@ -65,11 +64,13 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// The CSV text: a header line, then one line per row; numbers in Rust's shortest
+    /// The CSV text (RFC 4180, written by the `csv` crate, so a label with a comma or a quote
+    /// is quoted): a header line, then one line per row; numbers in Rust's shortest
     /// round-trip form, so the CSV holds exactly the `f64` values plotted.
     pub fn to_csv(&self) -> Result<String> {
         let width = self.header.len();
-        let mut out = String::new();
+        let mut writer =
+            csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
         let mut columns: Vec<&str> = Vec::with_capacity(width + 1);
         if let Some((label, labels)) = &self.labels {
             if labels.len() != self.rows.len() {
@@ -78,8 +79,7 @@ impl Table {
             columns.push(label);
         }
         columns.extend(self.header.iter().map(String::as_str));
-        out.push_str(&columns.join(","));
-        out.push('\n');
+        writer.write_record(&columns).map_err(Error::csv)?;
         for (i, row) in self.rows.iter().enumerate() {
             if row.len() != width {
                 return Err(Error::InvalidData(format!(
@@ -91,15 +91,11 @@ impl Table {
             if let Some((_, labels)) = &self.labels {
                 cells.push(labels[i].clone());
             }
-            cells.extend(row.iter().map(|v| {
-                let mut cell = String::new();
-                let _ = write!(cell, "{v}");
-                cell
-            }));
-            out.push_str(&cells.join(","));
-            out.push('\n');
+            cells.extend(row.iter().map(f64::to_string));
+            writer.write_record(&cells).map_err(Error::csv)?;
         }
-        Ok(out)
+        let bytes = writer.into_inner().map_err(|e| Error::InvalidData(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| Error::InvalidData(e.to_string()))
     }
 
     /// Writes [`Table::to_csv`] to `path`.
@@ -128,6 +124,20 @@ mod tests {
         let a = [(0.0, 1.0), (1.0, 2.0)];
         let table = Table::from_series("x", "y", &[("a", &a)]);
         assert_eq!(table.to_csv().unwrap(), "series,x,y\na,0,1\na,1,2\n");
+    }
+
+    #[test]
+    fn labels_with_commas_and_quotes_are_quoted() {
+        let mut table = Table::with_label_column("point", ["x"]);
+        table.push_labelled("outlier 1: (0, -3)", vec![0.0]);
+        table.push_labelled("say \"hi\"", vec![1.0]);
+        let csv = table.to_csv().unwrap();
+        assert_eq!(csv, "point,x\n\"outlier 1: (0, -3)\",0\n\"say \"\"hi\"\"\",1\n");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(&rows[0][0], "outlier 1: (0, -3)");
+        assert_eq!(&rows[1][0], "say \"hi\"");
+        assert!(rows.iter().all(|r| r.len() == 2));
     }
 
     #[test]

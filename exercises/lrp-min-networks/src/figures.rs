@@ -9,10 +9,16 @@
 //!   cell centres never hits the axes, where `y = 0`, so no grey cell appears in these grids.
 //! - `ex2_outside_domain`: `y − min(a1, a2)` of each network over `[−2, 2]²`: zero on the
 //!   half-plane where the network computes the minimum, non-zero elsewhere.
+//! - `ex2_networks`: both networks drawn as graphs, every connection labelled with its weight and
+//!   the relevance LRP-γ sends along it in the book's worked example (`a1 = a2 = 1`, γ = 1).
 
 use std::path::Path;
 
-use charts::{Axis, ColorScale, FigureFiles, Grid, Heatmap, LineChart, Series, Table, series_color};
+use charts::{
+    Axis, ColorScale, DiagramEdge, DiagramNode, FigureFiles, Grid, Heatmap, LineChart, NetworkDiagram,
+    Series, Table, series_color,
+};
+use nalgebra::DVector;
 
 use crate::closed_form::equal_inputs;
 use crate::error::{Error, Result};
@@ -51,12 +57,133 @@ pub fn write_all(out_dir: &Path) -> Result<Vec<FigureFiles>> {
         written.push(share_heatmaps(out_dir, network)?);
     }
     written.push(outside_domain(out_dir)?);
+    written.push(networks(out_dir)?);
     Ok(written)
 }
 
+/// γ of the worked example drawn on the networks.
+pub const WORKED_GAMMA: f64 = 1.0;
+
+/// Where the neurons of each network are drawn, layer by layer (inputs first), in `[0, 1]²`.
+fn layout(network: MinNetwork) -> Vec<Vec<(f64, f64)>> {
+    match network {
+        MinNetwork::A => {
+            vec![vec![(0.0, 0.75), (0.0, 0.25)], vec![(0.5, 0.9), (0.5, 0.5), (0.5, 0.1)], vec![(1.0, 0.5)]]
+        }
+        MinNetwork::B => vec![
+            vec![(0.0, 0.75), (0.0, 0.25)],
+            vec![(0.33, 0.95), (0.33, 0.05), (0.33, 0.5)],
+            vec![(0.67, 0.75), (0.67, 0.25)],
+            vec![(1.0, 0.5)],
+        ],
+    }
+}
+
+/// Names of the neurons of each layer, as in the book.
+fn neuron_names(network: MinNetwork) -> Vec<Vec<&'static str>> {
+    match network {
+        MinNetwork::A => vec![vec!["a1", "a2"], vec!["h1", "h2", "h3"], vec!["y"]],
+        MinNetwork::B => vec![vec!["a1", "a2"], vec!["h1", "h2", "h3"], vec!["g1", "g2"], vec!["y"]],
+    }
+}
+
+/// A number for a diagram label: integers as they are, others to two decimals.
+fn short(value: f64) -> String {
+    let text = if value == value.round() { format!("{value:.0}") } else { format!("{value:.2}") };
+    // No "-0", and a true minus sign.
+    if value == 0.0 { "0".to_string() } else { text.replace('-', "−") }
+}
+
+/// One network as a graph with the relevance of the worked example on every connection: the
+/// message from upper neuron `k` to lower neuron `j` is the rule applied to `R_k` alone,
+/// `a_j (w_jk + γ w_jk⁺) / z_k · R_k`, computed by [`LrpGamma::propagate`].
+fn network_diagram(network: MinNetwork, table: &mut Table) -> Result<NetworkDiagram> {
+    let model = network.network();
+    let input = [DIAGONAL_INPUT, DIAGONAL_INPUT];
+    let lrp = LrpGamma::new(WORKED_GAMMA)?;
+    let explanation = lrp.explain(&model, &input)?;
+    let activations = explanation.forward.activations.clone();
+    let (positions, names) = (layout(network), neuron_names(network));
+    let mut nodes = Vec::new();
+    let mut first_of_layer = Vec::new();
+    for (l, layer_positions) in positions.iter().enumerate() {
+        first_of_layer.push(nodes.len());
+        for (i, &position) in layer_positions.iter().enumerate() {
+            let (a, r) = (activations[l][i], explanation.relevances[l][i]);
+            let note = format!("a={}, R={}", short(a), short(r));
+            nodes.push(DiagramNode { name: names[l][i].to_string(), note, position });
+        }
+    }
+    let mut edges = Vec::new();
+    for (l, layer) in model.layers().iter().enumerate() {
+        let upper = &explanation.relevances[l + 1];
+        for k in 0..layer.outputs() {
+            let mut only_k = DVector::zeros(layer.outputs());
+            only_k[k] = upper[k];
+            let messages = lrp.propagate(layer, &activations[l], &only_k)?;
+            for j in 0..layer.inputs() {
+                let weight = layer.weights()[(k, j)];
+                if weight == 0.0 {
+                    continue;
+                }
+                let message = messages[j];
+                let (from, to) = (first_of_layer[l] + j, first_of_layer[l + 1] + k);
+                table.push_labelled(
+                    &format!("{} {}→{}", network.name(), names[l][j], names[l + 1][k]),
+                    vec![l as f64 + 1.0, weight, message],
+                );
+                let sign = if weight > 0.0 { "+" } else { "" };
+                edges.push(DiagramEdge {
+                    from,
+                    to,
+                    label: format!("w {sign}{} | R {}", short(weight), short(message)),
+                    value: message,
+                    label_at: label_position(network, l, j, k),
+                });
+            }
+        }
+    }
+    let title = format!(
+        "network {}: relevance at a1 = a2 = 1, γ = 1 (line width ∝ |R|, red > 0, blue < 0)",
+        network.name()
+    );
+    Ok(NetworkDiagram { title, nodes, edges })
+}
+
+/// Where along a connection its label sits, chosen so that no two labels overlap.
+fn label_position(network: MinNetwork, layer: usize, from: usize, to: usize) -> f64 {
+    match (network, layer, from, to) {
+        // Network A: the three connections into each hidden unit fan out from two inputs.
+        (MinNetwork::A, 0, 0, _) => 0.62,
+        (MinNetwork::A, 0, 1, _) => 0.38,
+        (MinNetwork::B, 0, 0, 2) | (MinNetwork::B, 0, 1, 2) => 0.7,
+        (MinNetwork::B, 1, 1, 0) => 0.3,
+        (MinNetwork::B, 1, 2, 1) => 0.7,
+        _ => 0.5,
+    }
+}
+
+/// Both min-networks as graphs with the relevance of the worked example on every connection.
+fn networks(out_dir: &Path) -> Result<FigureFiles> {
+    let mut table = Table::with_label_column("connection", ["layer", "weight", "relevance"]);
+    let a = network_diagram(MinNetwork::A, &mut table)?;
+    let b = network_diagram(MinNetwork::B, &mut table)?;
+    Ok(charts::write_figure(out_dir, "ex2_networks", &table, (1000, 820), |area| {
+        let (top, bottom) = area.split_vertically(380);
+        a.draw(&top)?;
+        b.draw(&bottom)
+    })?)
+}
+
 /// One panel's series of the γ-sweep: for each network and input, the closed form at
-/// `line_gammas` and the engine at `engine_gammas`.
+/// `line_gammas` as a line and the engine as markers (circles for `R1`, squares for `R2`). `R2`'s
+/// engine runs between the points of `engine_gammas` (arithmetic mean next to 0, geometric
+/// elsewhere), so that network A's equal `R1` and `R2` markers do not hide each other.
 fn sweep_series(line_gammas: &[f64], engine_gammas: &[f64]) -> Result<Vec<(String, Series)>> {
+    let between: Vec<f64> = engine_gammas
+        .windows(2)
+        .map(|w| if w[0] > 0.0 { (w[0] * w[1]).sqrt() } else { 0.5 * (w[0] + w[1]) })
+        .collect();
     let mut series = Vec::new();
     for (n, network) in MinNetwork::ALL.into_iter().enumerate() {
         let model = network.network();
@@ -70,7 +197,8 @@ fn sweep_series(line_gammas: &[f64], engine_gammas: &[f64]) -> Result<Vec<(Strin
                     Ok((gamma, if input == 0 { r.r1 } else { r.r2 }))
                 })
                 .collect::<Result<_>>()?;
-            let engine: Vec<(f64, f64)> = engine_gammas
+            let engine_at = if input == 0 { engine_gammas } else { between.as_slice() };
+            let engine: Vec<(f64, f64)> = engine_at
                 .iter()
                 .map(|&gamma| {
                     let r = LrpGamma::new(gamma)?.explain(&model, &[DIAGONAL_INPUT, DIAGONAL_INPUT])?;
@@ -84,7 +212,12 @@ fn sweep_series(line_gammas: &[f64], engine_gammas: &[f64]) -> Result<Vec<(Strin
                 Series::line(format!("{name} closed form"), closed)
             };
             series.push((format!("closed form {name}"), line.with_color(color)));
-            series.push((format!("engine {name}"), Series::points("", engine).with_color(color)));
+            let markers = if input == 0 {
+                Series::points(format!("{name} engine"), engine)
+            } else {
+                Series::squares(format!("{name} engine"), engine)
+            };
+            series.push((format!("engine {name}"), markers.with_color(color)));
         }
     }
     Ok(series)
@@ -108,8 +241,7 @@ fn relevance_vs_gamma(out_dir: &Path) -> Result<FigureFiles> {
     let mut table = Table::with_label_column("series", ["gamma", "relevance"]);
     let mut charts = Vec::new();
     for (panel, axis, series) in panels {
-        let title =
-            format!("R1, R2 at a1 = a2 = {DIAGONAL_INPUT} ({panel}; lines: closed form, dots: engine)");
+        let title = format!("R1, R2 at a1 = a2 = {DIAGONAL_INPUT} ({panel})");
         let mut chart =
             LineChart::new(title, "γ", "relevance").with_axes(axis, Axis::Linear).with_y_range(-0.05, 1.15);
         for (name, s) in series {
@@ -145,7 +277,8 @@ fn share_heatmaps(out_dir: &Path, network: MinNetwork) -> Result<FigureFiles> {
         maps.push(
             Heatmap::new(title, "a1", "a2", grid)
                 .with_scale(ColorScale::Diverging)
-                .with_value_range(0.0, 1.0),
+                .with_value_range(0.0, 1.0)
+                .with_value_label("share of a1"),
         );
     }
     let stem = format!("ex2_share_network_{}", network.name().to_lowercase());
@@ -174,7 +307,8 @@ fn outside_domain(out_dir: &Path) -> Result<FigureFiles> {
         maps.push(
             Heatmap::new(title, "a1", "a2", grid)
                 .with_scale(ColorScale::Diverging)
-                .with_value_range(-2.0, 2.0),
+                .with_value_range(-2.0, 2.0)
+                .with_value_label("y − min"),
         );
     }
     Ok(charts::write_figure(out_dir, "ex2_outside_domain", &table, (1100, 470), |area| {

@@ -1,5 +1,6 @@
 //! The two ReLU networks of exercise sheet 11, exercise 2, that compute `min(a1, a2)` on
-//! `a1, a2 >= 0` (the sheet's figure is lost; these are the ones fixed in REFERENCE.md).
+//! `a1, a2 >= 0` (the sheet's figure is lost; these are our reconstruction,
+//! documented in the book's appendix "The sheet, and what we reconstructed").
 
 use crate::layer::{Activation, Layer};
 use crate::network::Network;

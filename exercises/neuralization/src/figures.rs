@@ -91,6 +91,7 @@ fn contours(out_dir: &Path, model: &OneClassSvm) -> Result<FigureFiles> {
             Heatmap::new(title.as_str(), "x₁", "x₂", grid.clone())
                 .with_value_range(low, high.min(CONTOUR_CLIP))
                 .with_levels(CONTOUR_LEVELS)
+                .with_value_label("o(x)")
                 .with_overlay(Series::points("support vectors", svs.clone()).with_color(series_color(3)))
                 .draw(panel)?;
         }
@@ -142,6 +143,8 @@ fn outlier_relevance(out_dir: &Path, model: &OneClassSvm) -> Result<FigureFiles>
     let data_points: Vec<(f64, f64)> = data.row_iter().map(|r| (r[0], r[1])).collect();
     let svs = support_points(model);
     let mut left = LineChart::new("data, support vectors, outliers", "x₁", "x₂")
+        .with_x_range(-4.2, 4.8)
+        .with_y_range(-3.6, 5.2)
         .with_series(Series::points("training data", data_points.clone()).with_color(series_color(7)))
         .with_series(Series::points("support vectors", svs.clone()).with_color(series_color(3)));
     let mut named: Vec<(String, Vec<(f64, f64)>)> =
@@ -157,7 +160,9 @@ fn outlier_relevance(out_dir: &Path, model: &OneClassSvm) -> Result<FigureFiles>
     for (k, x) in OUTLIERS.iter().enumerate() {
         let label = format!("outlier {}: ({}, {})", k + 1, x[0], x[1]);
         left = left.with_series(
-            Series::points(label.clone(), vec![(x[0], x[1])]).with_color(series_color(OUTLIER_COLORS[k % 4])),
+            Series::squares(label.clone(), vec![(x[0], x[1])])
+                .with_color(series_color(OUTLIER_COLORS[k % 4]))
+                .with_annotations(vec![(k + 1).to_string()]),
         );
         named.push((format!("left: {label}"), vec![(x[0], x[1])]));
         let e = explain(model, x)?;

@@ -26,7 +26,7 @@ use clap::{Parser, ValueEnum};
 use explainer::arguments::count_in;
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::console::{self, Console};
-use explainer::heatmap::{RelevanceMap, panel};
+use explainer::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
 use explainer::output_files::{OutputSet, check_output_directory};
 use explainer::scene_panels::{explain_scene, one_scene_per_class};
 use explainer::{Attributor, Engine, GammaSchedule, GradientTimesInput, Lrp, Vgg, VggConfig};
@@ -568,15 +568,21 @@ impl Run<'_> {
             .map_or_else(|| format!("class {}", image.class), |n| (*n).to_string());
         lines.push(format!("explaining class {} ({class_name}), logit {logit:.6}", image.class));
         let mut outputs = OutputSet::new();
-        let mut heatmaps = vec![image.picture.clone()];
+        // Titles of about 30 characters fit a 224-pixel tile: long ImageNet names are cut.
+        let class_title = match self.names.get(image.class) {
+            Some(name) => format!("class {}: {}", image.class, name.chars().take(22).collect::<String>()),
+            None => format!("class {}", image.class),
+        };
+        let logit_title = format!("logit {logit:.4}");
+        let mut tiles = vec![Tile::picture(image.picture.clone(), &[&class_title, &logit_title])];
         for ((name, _), (relevance, npy_path)) in self.methods.iter().zip(relevance.iter().zip(&paths[1..])) {
             let map = RelevanceMap::from_tensor(relevance, k).with_context(|| format!("{name} heatmap"))?;
             outputs.add(npy_path.clone(), npy::to_npy_bytes(&relevance.narrow(0, k, 1)?)?);
             lines.push(format!("  {name:<17} sum of relevance {:>12.6}   {}", map.sum(), npy_path.display()));
-            heatmaps.push(map.to_image());
+            let title = format!("{}, class {}", method_title(name), image.class);
+            tiles.push(Tile::heatmap(&map, &[&title, &format!("ΣR = {:.4}", map.sum())], 1));
         }
-        let images: Vec<&::image::RgbImage> = heatmaps.iter().collect();
-        outputs.add(paths[0].clone(), png_bytes(&panel(&images))?);
+        outputs.add(paths[0].clone(), png_bytes(&titled_panel(&tiles).context("drawing the panel")?)?);
         outputs.commit().context("writing the outputs")?;
         let order: Vec<&str> = std::iter::once("image").chain(self.methods.iter().map(|(n, _)| *n)).collect();
         lines.push(format!("panel ({}): {}", order.join(" | "), paths[0].display()));

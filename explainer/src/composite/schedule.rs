@@ -1,9 +1,10 @@
-//! The γ of LRP-γ per VGG block (the sheet's exercise 4, as reconstructed in the book's appendix).
+//! The γ of LRP-γ per VGG block (exercise 4; the schedule is our
+//! reconstruction, see the book's appendix "The sheet, and what we reconstructed").
 
 use crate::error::{Error, Result};
 
 /// γ for the convolutions of each of VGG-16's five blocks (convolution 2 is in block 1;
-/// convolution 1 uses zB). Default: `[0.25, 0.25, 0.1, 0.05, 0.01]` — high
+/// convolution 1 uses zB). Default, as in the book's appendix on the sheet: `[0.25, 0.25, 0.1, 0.05, 0.01]` — high
 /// near the pixels, close to zero near the output. Every γ is finite and non-negative.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GammaSchedule([f64; 5]);
@@ -12,7 +13,7 @@ impl GammaSchedule {
     /// Number of blocks (VGG-16's five).
     pub const BLOCKS: usize = 5;
     // ANCHOR: default_schedule
-    /// The default schedule.
+    /// The reconstructed default schedule (high near the pixels, near zero at the top).
     pub const DEFAULT: [f64; 5] = [0.25, 0.25, 0.1, 0.05, 0.01];
     // ANCHOR_END: default_schedule
 

@@ -78,7 +78,8 @@ fn ellipse_axes_have_the_ratio_sqrt_kappa_and_kappa_is_nine() {
 #[test]
 fn backtracking_never_passes_the_maximum_along_the_search_direction() {
     let objective = gaussian_example();
-    let ascent = GradientAscent::default().maximize(&objective, &dvector![-1.5, 1.5]).unwrap();
+    let ascent = GradientAscent::default().keeping_path().maximize(&objective, &dvector![-1.5, 1.5]).unwrap();
+    assert!(ascent.path.len() > 2, "the path is kept");
     let mut short_steps = 0;
     for pair in ascent.path.windows(2) {
         let d = objective.gradient(&pair[0]).unwrap();

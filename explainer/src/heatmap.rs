@@ -188,13 +188,17 @@ impl Tile {
     }
 }
 
-/// How a method is named in titles: `gradient_x_input` → `Gradient×Input`, `lrp` → `LRP`.
+/// How a method is named in titles: `gradient_x_input` → `Gradient×Input`, `lrp` → `LRP`,
+/// `lrp_epsilon_plus` → `LRP epsilon_plus`.
 pub fn method_title(name: &str) -> String {
     match name {
         "gradient_x_input" => "Gradient×Input".to_string(),
         "lrp" => "LRP".to_string(),
         "gradient" => "Gradient".to_string(),
-        other => other.to_string(),
+        other => match other.strip_prefix("lrp_") {
+            Some(composite) => format!("LRP {composite}"),
+            None => other.to_string(),
+        },
     }
 }
 

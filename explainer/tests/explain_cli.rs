@@ -523,3 +523,59 @@ fn a_directory_is_explained_in_batches_with_bad_images_reported_and_skipped() {
     assert!(stdout(&forced).contains("4 explained"), "{}", stdout(&forced));
     assert!(std::fs::metadata(out.join("a_c142_lrp.npy")).unwrap().modified().unwrap() >= modified);
 }
+
+/// `--composite` picks a preset: its relevance is the library's for the same preset and
+/// parameters, in a file named after it.
+#[test]
+fn a_composite_by_name_is_the_librarys_preset() {
+    use explainer::{Attributor, Lrp, Preset, PresetOptions, Vgg, VggConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--method", "lrp", "--class", "483", "--composite", "epsilon_gamma_box", "--epsilon", "0.01"];
+    let output = explain_fixture(dir.path(), &[&args[..], &["--gamma", "0.5"]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ours = npy_values(&dir.path().join("out/scene_c483_lrp_epsilon_gamma_box.npy"));
+    let device = candle_core::Device::Cpu;
+    let model =
+        Vgg::load(&fixture("vgg16_tiny.pth"), &VggConfig::vgg16_tiny(), &device, candle_core::DType::F32)
+            .unwrap();
+    let (x, _) =
+        explainer::image::load_input(&fixture("scene.png"), &device, candle_core::DType::F32).unwrap();
+    let options = PresetOptions { epsilon: Some(0.01), gamma: Some(vec![0.5]), alpha: None };
+    let lrp = Lrp::new(Preset::EpsilonGammaBox.composite(&options).unwrap());
+    let expected = lrp.attribute(&model, &x, 483).unwrap().relevance;
+    let expected = expected.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(ours, expected, "the CLI writes the library's relevance");
+    let sheet = explain_fixture(dir.path(), &["--method", "lrp", "--class", "483"]);
+    assert!(sheet.status.success(), "{}", stderr(&sheet));
+    assert_ne!(npy_values(&dir.path().join("out/scene_c483_lrp.npy")), ours);
+}
+
+/// Parameters that the chosen method or composite does not take are errors that say why;
+/// `--list-composites` names every composite and what it takes.
+#[test]
+fn composite_flags_the_method_does_not_take_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--method", "gradient", "--epsilon", "0.1"], "--epsilon sets LRP"),
+        (&["--method", "gradient-x-input", "--composite", "epsilon_plus"], "--composite sets LRP"),
+        (&["--method", "lrp", "--composite", "epsilon_gamma_box", "--alpha", "3"], "takes no alpha"),
+        (&["--method", "lrp", "--composite", "epsilon_plus", "--gamma", "0.1"], "takes no gamma"),
+        (
+            &["--method", "lrp", "--composite", "epsilon_gama_box"],
+            "the composites are sheet, epsilon_gamma_box",
+        ),
+    ];
+    for (args, says) in cases {
+        let output = explain_fixture(dir.path(), args);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr(&output).contains(says), "{args:?}: {}", stderr(&output));
+    }
+    assert!(files_in(dir.path()).is_empty(), "nothing written: {:?}", files_in(dir.path()));
+    let list = stdout(&explain(dir.path(), &["--list-composites"]));
+    for name in
+        ["sheet", "epsilon_gamma_box", "epsilon_plus", "epsilon_plus_flat", "epsilon_alpha2_beta1_flat"]
+    {
+        assert!(list.contains(name), "{name} not in {list}");
+    }
+    assert!(list.contains("(takes --epsilon, --alpha)"), "{list}");
+}

@@ -22,14 +22,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use candle_core::{DType, Device, Tensor};
-use clap::{Parser, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use explainer::arguments::count_in;
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::console::{self, Console};
 use explainer::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
 use explainer::output_files::{OutputSet, check_output_directory};
 use explainer::scene_panels::{explain_scene, one_scene_per_class};
-use explainer::{Attributor, Engine, GammaSchedule, GradientTimesInput, Lrp, Vgg, VggConfig};
+use explainer::{Attributor, Engine, GradientTimesInput, Lrp, Preset, PresetOptions, Vgg, VggConfig};
 use explainer::{Gradient, checkpoint, image, npy, prediction, scenes, shipped};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -50,9 +51,10 @@ const DEFAULT_GAMMA: &str = "0.25,0.25,0.1,0.05,0.01";
 
 /// Explain a VGG image classifier's decision with Gradient, Gradient×Input and LRP.
 ///
-/// LRP uses the composite of exercise sheet 11: the zB rule on the first convolution (pixel
-/// bounds of the normalised [0, 1] range), LRP-γ on the other convolutions with one γ per
-/// block, and the plain gradient through max-pooling, ReLU and dense layers.
+/// LRP uses a composite (--composite; every one is listed with --list-composites): by default
+/// the one of exercise sheet 11, the zB rule on the first convolution (pixel bounds of the
+/// normalised [0, 1] range), LRP-γ on the other convolutions with one γ per block, and the plain
+/// gradient through max-pooling, ReLU and dense layers; or one of zennit's presets, by name.
 ///
 /// Files written into --out. With images, for an image `STEM.jpg` explained for class C:
 /// `STEM_cC_panel.png` (the image and one heatmap per method) and `STEM_cC_METHOD.npy` for
@@ -115,11 +117,30 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Method::All)]
     method: Method,
 
-    /// LRP-γ per block of convolutions 2–13 (block 1 holds convolution 2): five values, or
-    /// one for every block, separated by commas or spaces (`0.25,0.25,0.1,0.05,0.01` or
-    /// `0.25 0.25 0.1 0.05 0.01`).
+    /// The LRP composite: `sheet` (the sheet's), or zennit's `epsilon_gamma_box`,
+    /// `epsilon_plus`, `epsilon_plus_flat`, `epsilon_alpha2_beta1`, `epsilon_alpha2_beta1_flat`
+    /// (--list-composites says what each applies where).
+    #[arg(long, default_value = "sheet", value_parser = composite_name)]
+    composite: Preset,
+
+    /// Print every composite and what it applies to each kind of layer, then exit.
+    #[arg(long)]
+    list_composites: bool,
+
+    /// LRP-γ. With `--composite sheet`: one γ per block of convolutions 2–13 (block 1 holds
+    /// convolution 2), five values or one for every block, separated by commas or spaces
+    /// (`0.25,0.25,0.1,0.05,0.01` or `0.25 0.25 0.1 0.05 0.01`). With `epsilon_gamma_box`: one
+    /// γ for every convolution but the first (default 0.25). Other composites take none.
     #[arg(long, num_args = 1..=5, allow_negative_numbers = true, default_value = DEFAULT_GAMMA)]
     gamma: Vec<String>,
+
+    /// ε of LRP-ε on the dense layers of zennit's composites (default 1e-6; > 0).
+    #[arg(long, allow_negative_numbers = true)]
+    epsilon: Option<f64>,
+
+    /// α of the αβ rule of the `epsilon_alpha2_beta1*` composites, with β = α − 1 (default 2).
+    #[arg(long, allow_negative_numbers = true)]
+    alpha: Option<f64>,
 
     /// How LRP's modified gradient is computed. Both compute the same relevance; in float32
     /// they round differently (about 4e-4 relative on VGG-16: the explicit engine's Winograd
@@ -130,6 +151,10 @@ struct Args {
     /// Floating-point precision of the computation.
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     precision: Precision,
+
+    /// Whether --gamma was on the command line (set from the matches, not a flag).
+    #[arg(skip)]
+    gamma_given: bool,
 
     /// Directory the panels and `.npy` files are written to (created with the first file).
     #[arg(long, default_value = "explanations")]
@@ -174,9 +199,30 @@ enum Precision {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let mut args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Whether --gamma was given, not its default: composites other than `sheet` read its
+    // absence as their own default, and methods without LRP refuse it.
+    args.gamma_given = matches.value_source("gamma") == Some(ValueSource::CommandLine);
     let mut console = Console::new();
+    if args.list_composites {
+        for preset in Preset::ALL {
+            let (epsilon, gamma, alpha) = preset.takes();
+            let flags: Vec<&str> = [(epsilon, "--epsilon"), (gamma, "--gamma"), (alpha, "--alpha")]
+                .into_iter()
+                .filter_map(|(takes, flag)| takes.then_some(flag))
+                .collect();
+            let takes = if flags.is_empty() { "no parameters".to_string() } else { flags.join(", ") };
+            console.line(format!("{:<26} {} (takes {takes})", preset.name(), preset.description()));
+        }
+        return ExitCode::SUCCESS;
+    }
     console::finish(run(&args, &mut console))
+}
+
+/// `--composite`: a preset's name.
+fn composite_name(text: &str) -> std::result::Result<Preset, String> {
+    Preset::from_name(text).map_err(|e| e.to_string())
 }
 
 /// The whole run: `Ok(false)` when some images failed (they are listed).
@@ -185,12 +231,12 @@ fn run(args: &Args, console: &mut Console) -> Result<bool> {
         Precision::F32 => DType::F32,
         Precision::F64 => DType::F64,
     };
-    let lrp = lrp_attributor(args)?;
+    let (lrp_name, lrp) = lrp_attributor(args)?;
     let methods: Vec<(&str, &dyn Attributor)> = match args.method {
         Method::Gradient => vec![("gradient", &Gradient)],
         Method::GradientXInput => vec![("gradient_x_input", &GradientTimesInput)],
-        Method::Lrp => vec![("lrp", &lrp)],
-        Method::All => vec![("gradient_x_input", &GradientTimesInput), ("lrp", &lrp)],
+        Method::Lrp => vec![(&lrp_name, &lrp)],
+        Method::All => vec![("gradient_x_input", &GradientTimesInput), (&lrp_name, &lrp)],
     };
     check_output_directory(&args.out).with_context(|| format!("--out {}", args.out.display()))?;
     if args.image.is_empty() && args.images_from.is_none() {
@@ -200,29 +246,63 @@ fn run(args: &Args, console: &mut Console) -> Result<bool> {
     }
 }
 
-/// The LRP attributor that `--gamma` and `--engine` ask for.
-fn lrp_attributor(args: &Args) -> Result<Lrp> {
+/// The LRP attributor that `--composite`, `--gamma`, `--epsilon`, `--alpha` and `--engine` ask
+/// for, and the name its outputs carry (`lrp` for the sheet's composite, `lrp_NAME` for the
+/// others). LRP parameters with a method that computes no LRP are an error.
+fn lrp_attributor(args: &Args) -> Result<(String, Lrp)> {
     let engine = match args.engine {
         EngineChoice::Explicit => Engine::Explicit,
         EngineChoice::Autograd => Engine::Autograd,
     };
-    Ok(Lrp::sheet(&gamma_schedule(&args.gamma)?).with_engine(engine))
+    if matches!(args.method, Method::Gradient | Method::GradientXInput) {
+        let given = [
+            (args.composite != Preset::Sheet, "--composite"),
+            (args.gamma_given, "--gamma"),
+            (args.epsilon.is_some(), "--epsilon"),
+            (args.alpha.is_some(), "--alpha"),
+        ];
+        if let Some((_, flag)) = given.iter().find(|(given, _)| *given) {
+            bail!("{flag} sets LRP, but --method {:?} computes no LRP", args.method);
+        }
+    }
+    let gamma = if args.gamma_given { Some(gamma_values(&args.gamma)?) } else { None };
+    let options = PresetOptions { epsilon: args.epsilon, gamma, alpha: args.alpha };
+    let given = [
+        (args.gamma_given, "--gamma"),
+        (args.epsilon.is_some(), "--epsilon"),
+        (args.alpha.is_some(), "--alpha"),
+    ];
+    let flags: Vec<&str> = given.iter().filter(|(given, _)| *given).map(|(_, flag)| *flag).collect();
+    let composite = args
+        .composite
+        .composite(&options)
+        .with_context(|| format!("--composite {} {}", args.composite.name(), flags.join(" ")))?;
+    let name = match args.composite {
+        Preset::Sheet => "lrp".to_string(),
+        other => format!("lrp_{}", other.name()),
+    };
+    Ok((name, Lrp::new(composite).with_engine(engine)))
 }
 
-/// `--gamma` as a schedule: five values, or one for every block, each argument split at
-/// commas and spaces.
-fn gamma_schedule(arguments: &[String]) -> Result<GammaSchedule> {
-    let values = arguments
+/// `--gamma`'s values, each argument split at commas and spaces.
+fn gamma_values(arguments: &[String]) -> Result<Vec<f64>> {
+    arguments
         .iter()
         .flat_map(|argument| argument.split([',', ' ']))
         .filter(|value| !value.is_empty())
         .map(|value| {
             value.trim().parse::<f64>().with_context(|| format!("--gamma: {value:?} is not a number"))
         })
-        .collect::<Result<Vec<f64>>>()?;
+        .collect()
+}
+
+/// `--gamma` as the sheet's schedule: five values, or one for every block.
+#[cfg(test)]
+fn gamma_schedule(arguments: &[String]) -> Result<explainer::GammaSchedule> {
+    let values = gamma_values(arguments)?;
     let schedule = match values.as_slice() {
-        [single] => GammaSchedule::uniform(*single),
-        many => GammaSchedule::from_slice(many),
+        [single] => explainer::GammaSchedule::uniform(*single),
+        many => explainer::GammaSchedule::from_slice(many),
     };
     schedule.context("--gamma")
 }

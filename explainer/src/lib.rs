@@ -33,6 +33,7 @@ pub mod image;
 pub mod model;
 pub mod npy;
 pub mod prediction;
+pub mod prototypes;
 pub mod resample;
 pub mod rules;
 pub mod scene_panels;

@@ -39,6 +39,7 @@ pub mod model;
 pub mod npy;
 pub mod output_files;
 pub mod prediction;
+pub mod prototypes;
 pub mod resample;
 pub mod rules;
 pub mod scene_panels;

@@ -162,6 +162,18 @@ pub struct Trained {
 /// are [`Var`]s, and those `Var`s in layer order (weight, bias, weight, …).
 pub fn trainable(config: &VggConfig, seed: u64, device: &Device, dtype: DType) -> Result<(Vgg, Vec<Var>)> {
     let initial = Vgg::random(config, seed, device, dtype)?.without_biases()?;
+    with_vars(&initial, true)
+}
+
+/// A copy of `initial` whose parameters are [`Var`]s (to continue training it), and those
+/// `Var`s in layer order.
+pub fn trainable_from(initial: &Vgg) -> Result<(Vgg, Vec<Var>)> {
+    with_vars(initial, false)
+}
+
+/// `initial`'s parameters as [`Var`]s, the last layer's weight zeroed if `zero_last`.
+fn with_vars(initial: &Vgg, zero_last: bool) -> Result<(Vgg, Vec<Var>)> {
+    let (config, device, dtype) = (initial.config(), initial.device(), initial.dtype());
     let mut affine = initial.layers().iter().filter_map(Layer::affine);
     let last = config.features.len() + config.hidden.len();
     let mut vars = Vec::new();
@@ -171,9 +183,13 @@ pub fn trainable(config: &VggConfig, seed: u64, device: &Device, dtype: DType) -
             let layer = affine
                 .next()
                 .ok_or_else(|| candle_core::Error::Msg("fewer layers than parameters".into()))?;
-            let weight = if index == last { layer.weight().zeros_like()? } else { layer.weight().clone() };
+            let weight = if zero_last && index == last {
+                layer.weight().zeros_like()?
+            } else {
+                layer.weight().detach().copy()?
+            };
             let weight = Var::from_tensor(&weight)?;
-            let bias = Var::from_tensor(layer.bias())?;
+            let bias = Var::from_tensor(&layer.bias().detach().copy()?)?;
             let params = Params { weight: weight.as_tensor().clone(), bias: bias.as_tensor().clone() };
             vars.extend([weight, bias]);
             Ok(params)
@@ -219,10 +235,40 @@ pub fn train(
     config: &VggConfig,
     training: &TrainingConfig,
     device: &Device,
-    mut report: impl FnMut(StepReport),
+    report: impl FnMut(StepReport),
 ) -> Result<Trained> {
     training.validate()?;
     let (model, vars) = trainable(config, training.seed, device, DType::F32)?;
+    run(model, vars, training, report)
+}
+
+/// Continues training `initial` (float32) as [`train`] does, from its weights instead of random
+/// ones ([`TrainingConfig::seed`] is not used).
+pub fn fine_tune(
+    initial: &Vgg,
+    training: &TrainingConfig,
+    report: impl FnMut(StepReport),
+) -> Result<Trained> {
+    training.validate()?;
+    if initial.dtype() != DType::F32 {
+        return Err(Error::InvalidParameter {
+            name: "initial model",
+            value: format!("{:?}", initial.dtype()),
+            why: "training runs in float32".into(),
+        });
+    }
+    let (model, vars) = trainable_from(initial)?;
+    run(model, vars, training, report)
+}
+
+/// The training loop: AdamW on `vars` (the parameters of `model`), one fresh batch per step.
+fn run(
+    model: Vgg,
+    vars: Vec<Var>,
+    training: &TrainingConfig,
+    mut report: impl FnMut(StepReport),
+) -> Result<Trained> {
+    let device = &model.device().clone();
     let params = ParamsAdamW {
         lr: training.learning_rate_at(0),
         weight_decay: training.weight_decay,

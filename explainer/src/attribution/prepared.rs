@@ -81,6 +81,11 @@ impl<'m> Prepared<'m> {
         Ok(Attribution { logits, relevance })
     }
 
+    /// The logits `(N, classes)` for `input`, on the prepared kernels.
+    pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
+        self.network.forward(input)
+    }
+
     /// The steps of one explicit pass with their wall times (where an explanation spends its
     /// time), whatever the engine.
     pub fn profile(&self, input: &Tensor, class: usize) -> Result<Vec<StepTime>> {

@@ -815,7 +815,7 @@ mod tests {
     #[test]
     fn the_gamma_default_shown_in_help_is_the_schedules_default() {
         let shown = gamma_schedule(&[DEFAULT_GAMMA.to_string()]).unwrap();
-        assert_eq!(shown.gammas(), GammaSchedule::default().gammas());
+        assert_eq!(shown.gammas(), explainer::GammaSchedule::default().gammas());
     }
 
     #[test]

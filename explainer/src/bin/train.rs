@@ -13,12 +13,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use candle_core::Device;
+use anyhow::{Context, Result, bail};
+use candle_core::{DType, Device};
 use clap::Parser;
-use explainer::VggConfig;
 use explainer::scenes::{TEST_SEEDS, TRAIN_SEEDS};
-use explainer::training::{TrainingConfig, accuracy, save_safetensors, train};
+use explainer::training::{TrainingConfig, accuracy, fine_tune, save_safetensors, train};
+use explainer::{Vgg, VggConfig as Config};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
@@ -65,9 +65,25 @@ struct Args {
     #[arg(long, default_value_t = TRAIN_SEEDS.start)]
     first_scene_seed: u64,
 
+    /// Continue training these weights (`.safetensors` of the shapes network) instead of
+    /// starting from random ones (`--seed` is then not used).
+    #[arg(long)]
+    init: Option<PathBuf>,
+
+    /// Clutter curriculum: the fraction of the steps on clean scenes, and the fraction by
+    /// which the clutter has risen linearly to full (`0,0`: full clutter from the start).
+    #[arg(long, value_delimiter = ',', default_values_t = default_curriculum())]
+    curriculum: Vec<f64>,
+
     /// Scenes from the start of the test seeds (1e9..) to measure the final accuracy on.
     #[arg(long, default_value_t = 2000)]
     test_scenes: usize,
+}
+
+/// [`TrainingConfig::default`]'s curriculum as a list.
+fn default_curriculum() -> Vec<f64> {
+    let (clean, full) = TrainingConfig::default().curriculum;
+    vec![clean, full]
 }
 
 fn main() -> Result<()> {
@@ -80,9 +96,12 @@ fn main() -> Result<()> {
         weight_decay: args.weight_decay,
         seed: args.seed,
         first_scene_seed: args.first_scene_seed,
-        curriculum: TrainingConfig::default().curriculum,
+        curriculum: match args.curriculum[..] {
+            [clean, full] => (clean, full),
+            _ => bail!("--curriculum takes two comma-separated fractions, got {:?}", args.curriculum),
+        },
     };
-    let config = VggConfig::shapes();
+    let config = Config::shapes();
     let device = Device::Cpu;
 
     let bar = ProgressBar::new(training.steps as u64);
@@ -95,7 +114,14 @@ fn main() -> Result<()> {
     let (mut loss, mut acc) = (None::<f64>, None::<f64>);
     let smooth = |avg: Option<f64>, x: f64| Some(avg.map_or(x, |a| 0.98 * a + 0.02 * x));
     let start = Instant::now();
-    let trained = train(&config, &training, &device, |r| {
+    let initial = match &args.init {
+        Some(path) => Some(
+            Vgg::load(path, &config, &device, DType::F32)
+                .with_context(|| format!("loading --init {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let report = |r: explainer::training::StepReport| {
         loss = smooth(loss, r.loss);
         acc = smooth(acc, r.accuracy);
         bar.set_message(format!(
@@ -106,11 +132,15 @@ fn main() -> Result<()> {
             r.clutter
         ));
         bar.inc(1);
-        if bar.is_hidden() && (r.step + 1) % 100 == 0 {
+        if bar.is_hidden() && (r.step + 1).is_multiple_of(100) {
             // No terminal (a log file): a line per 100 steps instead of the bar.
             eprintln!("step {}/{}: {}", r.step + 1, training.steps, bar.message());
         }
-    })
+    };
+    let trained = match &initial {
+        Some(model) => fine_tune(model, &training, report),
+        None => train(&config, &training, &device, report),
+    }
     .with_context(|| format!("training {}", config.name))?;
     bar.finish();
     let train_time = start.elapsed();

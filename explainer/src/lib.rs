@@ -30,6 +30,7 @@ pub mod attribution;
 pub mod checkpoint;
 pub mod classes;
 pub mod composite;
+#[cfg(feature = "cli")]
 pub mod console;
 pub mod error;
 pub mod evaluation;

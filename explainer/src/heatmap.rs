@@ -20,8 +20,7 @@ use crate::{Error, Result};
 /// Number of entries of matplotlib's colour lookup tables.
 const LUT_SIZE: usize = 256;
 /// `seismic`'s anchor colours, evenly spaced from 0 to 1 (matplotlib's `_seismic_data`).
-const SEISMIC_ANCHORS: [[f64; 3]; 5] =
-    [[0.0, 0.0, 0.3], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.5, 0.0, 0.0]];
+const SEISMIC_ANCHORS: [[f64; 3]; 5] = charts::colors::SEISMIC;
 /// The sheet darkens the colour map: `my_cmap[:, 0:3] *= 0.85`.
 const DARKENING: f64 = 0.85;
 /// `b = SCALE · (mean |R|³)^{1/3}`.

@@ -20,7 +20,7 @@
 //! plotters' default `ttf` feature needs fontconfig at build and run time, which a fresh
 //! machine does not have.
 
-mod colors;
+pub mod colors;
 mod error;
 mod figure;
 mod fonts;

@@ -20,8 +20,9 @@ const VIRIDIS: [[f64; 3]; 5] = [
     [0.993, 0.906, 0.144],
 ];
 
-/// Anchor colours of matplotlib's seismic at t = 0, 0.25, 0.5, 0.75, 1.
-const SEISMIC: [[f64; 3]; 5] =
+/// Anchor colours of matplotlib's `seismic` at t = 0, 0.25, 0.5, 0.75, 1 (its `_seismic_data`):
+/// the one definition of the map, which the explainer's heatmaps darken as the sheet does.
+pub const SEISMIC: [[f64; 3]; 5] =
     [[0.0, 0.0, 0.3], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.5, 0.0, 0.0]];
 
 impl ColorScale {

@@ -16,7 +16,6 @@ pub enum Engine {
     Autograd,
 }
 
-// ANCHOR: lrp_attribute
 /// LRP: the relevance `Σ_k input_k ⊙ c_k` of the modified gradient that a [`Composite`]'s
 /// rules define; by default the sheet's composite ([`presets::sheet`]).
 ///
@@ -74,6 +73,7 @@ impl Default for Lrp {
     }
 }
 
+// ANCHOR: lrp_attribute
 impl Attributor for Lrp {
     fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>> {
         Prepared::new(model, &self.composite, self.engine, Output::TimesInput)

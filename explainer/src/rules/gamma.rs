@@ -3,7 +3,6 @@
 use super::{Group, Input, Modified, Modifier, Outputs, Propagation, Rule, Stabiliser, Term, invalid};
 use crate::error::Result;
 
-// ANCHOR: gamma_rule
 /// LRP-γ: positive contributions favoured by γ. For non-negative inputs (after a ReLU) and a
 /// positive output `z_k`,
 ///
@@ -53,6 +52,7 @@ impl Gamma {
     }
 }
 
+// ANCHOR: gamma_rule
 impl Rule for Gamma {
     fn name(&self) -> String {
         format!("gamma({:?})", self.gamma)

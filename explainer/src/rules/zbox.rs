@@ -4,7 +4,6 @@ use super::{Group, Input, Modified, Modifier, Propagation, Rule, Stabiliser, Ter
 use crate::error::{Error, Result};
 use crate::image::{IMAGENET_MEAN, IMAGENET_STD};
 
-// ANCHOR: zbox_rule
 /// zB, for inputs bounded by `l ≤ x ≤ h` per channel:
 ///
 /// ```text
@@ -83,6 +82,7 @@ impl Default for ZBox {
     }
 }
 
+// ANCHOR: zbox_rule
 impl Rule for ZBox {
     fn name(&self) -> String {
         "zbox".into()

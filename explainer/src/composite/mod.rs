@@ -34,8 +34,7 @@ pub enum Selector {
 }
 
 impl Selector {
-    /// Whether layer `index` of `model` is selected; `block` is its block, `first` whether it is
-    /// the first layer of its kind set (computed by the caller per selector).
+    /// Whether layer `index` of `model` (in block `block`) is selected.
     fn matches(&self, model: &Vgg, index: usize, block: usize) -> bool {
         let kind = model.layers()[index].kind();
         match self {

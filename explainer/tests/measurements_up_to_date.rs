@@ -1,7 +1,7 @@
 //! The committed measurements of the book (`book/src/measurements/`, written by `evaluate` at its
 //! defaults) are what `evaluate` writes now: the table, its CSV and the flipping curves, byte for
-//! byte (the table's first line names the command, which differs by `--out`). Takes a few
-//! minutes: it is the whole evaluation.
+//! byte (the table's first line names the command, which differs by `--out`). Takes about a
+//! minute: it is the whole evaluation.
 
 use std::path::PathBuf;
 use std::process::Command;

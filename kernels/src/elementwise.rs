@@ -34,6 +34,15 @@ pub fn zip_map<const N: usize>(
     }
 }
 
+/// Whether every element of `t` (f32 or f64) is finite: one pass, read in place.
+pub fn all_finite(t: &Tensor) -> Result<bool> {
+    match t.dtype() {
+        DType::F32 => with_slice(t, |v: &[f32]| v.iter().all(|x| x.is_finite())),
+        DType::F64 => with_slice(t, |v: &[f64]| v.iter().all(|x| x.is_finite())),
+        dtype => candle_core::bail!("all_finite: unsupported dtype {dtype:?}"),
+    }
+}
+
 /// `f` of the elements of `t` (row-major), read in place when `t` is contiguous (a copy of
 /// a large tensor costs a page fault per fresh page on this kind of machine).
 pub fn with_slice<T: WithDType, R>(t: &Tensor, f: impl FnOnce(&[T]) -> R) -> Result<R> {

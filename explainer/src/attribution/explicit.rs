@@ -42,29 +42,26 @@ struct Trace {
 fn forward(network: &PreparedModel<'_>, x: &Tensor, on_step: &mut impl FnMut(StepTime)) -> Result<Trace> {
     let layers = network.model().layers();
     let mut values = vec![x.clone()];
-    let mut nonnegative = vec![false];
+    let mut nonnegative = vec![x.min_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()? >= 0.0];
     let mut argmax = Vec::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {
         let start = Instant::now();
         let h = &values[i];
         let rectified = i > 0 && layers[i - 1].affine().is_some() && matches!(layer, Layer::Relu);
+        let fused = layer.affine().is_some() && matches!(layers.get(i + 1), Some(Layer::Relu));
         let (out, arg) = match layer {
             Layer::MaxPool2d(p) => {
                 let (out, arg) = p.forward_with_argmax(h)?;
                 (out, Some(arg))
             }
             Layer::Relu if rectified => (h.clone(), None),
-            _ => {
-                let fused = layer.affine().is_some() && matches!(layers.get(i + 1), Some(Layer::Relu));
-                (network.layer_forward(i, h, fused)?, None)
-            }
+            _ => (network.layer_forward(i, h, fused)?, None),
         };
         let keeps_sign = matches!(
             layer.kind(),
             LayerKind::MaxPool | LayerKind::AvgPool | LayerKind::Flatten | LayerKind::Dropout
         );
-        let fused_relu = layer.affine().is_some() && matches!(layers.get(i + 1), Some(Layer::Relu));
-        nonnegative.push(matches!(layer, Layer::Relu) || fused_relu || (keeps_sign && nonnegative[i]));
+        nonnegative.push(matches!(layer, Layer::Relu) || fused || (keeps_sign && nonnegative[i]));
         values.push(out);
         argmax.push(arg);
         on_step(StepTime { layer: i, kind: layer.kind(), phase: Phase::Forward, time: start.elapsed() });
@@ -92,9 +89,7 @@ fn timed_modified_gradient(
     class: usize,
     on_step: &mut impl FnMut(StepTime),
 ) -> Result<(Tensor, Contributions)> {
-    let x_nonnegative = x.min_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()? >= 0.0;
-    let Trace { mut values, mut nonnegative, argmax } = forward(network, x, on_step)?;
-    nonnegative[0] = x_nonnegative;
+    let Trace { mut values, nonnegative, argmax } = forward(network, x, on_step)?;
     let logits = values.pop().ok_or_else(|| no_layers(network))?;
     let mut g = one_hot(&logits, class)?;
     let mut z = logits.clone();
@@ -172,7 +167,7 @@ fn gradient_at_input(a: &Tensor, contributions: Contributions) -> Result<Tensor>
         let part = match input {
             Input::Activation => c,
             // Read as `a` itself when `a ≥ 0`: then `a⁺ ⊙ c = a ⊙ c`.
-            Input::Positive if read.same_storage_as(a) => c,
+            Input::Positive if read.id() == a.id() => c,
             Input::Positive => relu_mask(a, c)?,
             Input::Negative => zip_map(
                 [a, &c],
@@ -195,17 +190,6 @@ fn gradient_at_input(a: &Tensor, contributions: Contributions) -> Result<Tensor>
         });
     }
     Ok(sum.unwrap_or(a.zeros_like()?))
-}
-
-trait SameStorage {
-    fn same_storage_as(&self, other: &Tensor) -> bool;
-}
-
-impl SameStorage for Tensor {
-    /// Whether the two are the same tensor (a clone of it).
-    fn same_storage_as(&self, other: &Tensor) -> bool {
-        self.id() == other.id()
-    }
 }
 
 /// Forward or backward.

@@ -1,6 +1,6 @@
 //! An attributor prepared for one model.
 
-use candle_core::{DType, Tensor};
+use candle_core::Tensor;
 
 use super::explicit::StepTime;
 use super::lrp::Engine;
@@ -54,11 +54,7 @@ impl<'m> Prepared<'m> {
     /// of `input` (`(N, 3, H, W)`, the model's dtype). Larger batches run in parts of a few
     /// samples (each sample is independent). A relevance that is not finite is an error.
     pub fn attribute(&self, input: &Tensor, class: usize) -> Result<Attribution> {
-        let model = self.model();
-        model.check_input(input)?;
-        if class >= model.classes() {
-            return Err(Error::ClassOutOfRange { index: class, classes: model.classes() });
-        }
+        self.check(input, class)?;
         let parts = in_parts(input, |x| {
             let (logits, contributions) = self.contributions(x, class)?;
             let relevance = match self.output {
@@ -69,8 +65,7 @@ impl<'m> Prepared<'m> {
         })?;
         let logits = join_samples(parts.iter().map(|p| &p.0).collect())?;
         let relevance = join_samples(parts.iter().map(|p| &p.1).collect())?;
-        let bad = relevance.sub(&relevance)?.abs()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        if bad != 0.0 || bad.is_nan() {
+        if !kernels::elementwise::all_finite(&relevance)? {
             return Err(Error::InvalidParameter {
                 name: "relevance",
                 value: "not finite".into(),
@@ -89,11 +84,18 @@ impl<'m> Prepared<'m> {
     /// The steps of one explicit pass with their wall times (where an explanation spends its
     /// time), whatever the engine.
     pub fn profile(&self, input: &Tensor, class: usize) -> Result<Vec<StepTime>> {
-        self.model().check_input(input)?;
-        if class >= self.model().classes() {
-            return Err(Error::ClassOutOfRange { index: class, classes: self.model().classes() });
-        }
+        self.check(input, class)?;
         explicit::profile_steps(&self.network, &self.steps, input, class)
+    }
+
+    /// An error unless the model takes `input` and has output `class`.
+    fn check(&self, input: &Tensor, class: usize) -> Result<()> {
+        let model = self.model();
+        model.check_input(input)?;
+        if class >= model.classes() {
+            return Err(Error::ClassOutOfRange { index: class, classes: model.classes() });
+        }
+        Ok(())
     }
 
     fn contributions(&self, x: &Tensor, class: usize) -> Result<(Tensor, Contributions)> {

@@ -19,25 +19,19 @@ pub(crate) struct Ratio {
 impl Ratio {
     /// `s` for one position: 0 where `z` is not selected or `stab(p) = 0`.
     fn at<T: WithDType>(self, p: T, g: T, z: T) -> T {
-        let zero = T::zero();
+        let (zero, epsilon) = (T::zero(), T::from_f64(self.epsilon));
         let selected = match self.outputs {
             Outputs::All => true,
             Outputs::Positive => z > zero,
             Outputs::Negative => z < zero,
         };
-        let epsilon = T::from_f64(self.epsilon);
-        let p = if self.epsilon == 0.0 {
-            p
-        } else if p >= zero {
-            p + epsilon
-        } else {
-            p - epsilon
-        };
+        // With ε = 0 this is `p` itself (a zero `p` passes nothing either way), and a factor
+        // of 1 multiplies exactly: no special cases.
+        let p = if p >= zero { p + epsilon } else { p - epsilon };
         if !selected || p == zero {
             return zero;
         }
-        let s = g * (z / p);
-        if self.factor == 1.0 { s } else { T::from_f64(self.factor) * s }
+        T::from_f64(self.factor) * (g * (z / p))
     }
 
     /// `s` written over `p`, which the caller made for this call: one pass, no new buffer; a

@@ -224,8 +224,7 @@ fn group_bias(name: &str, affine: &dyn Affine, group: &Group) -> Result<Option<T
 
 /// An error unless every value of `t` is finite (a γ too large for the dtype overflows).
 fn check_finite(name: &str, what: &str, t: &Tensor) -> Result<()> {
-    let bad = t.sub(t)?.abs()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-    if bad != 0.0 || bad.is_nan() {
+    if !kernels::elementwise::all_finite(t)? {
         return Err(Error::InvalidParameter {
             name: "rule",
             value: name.to_owned(),

@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail, ensure};
 use candle_core::{DType, Device, Tensor};
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
-use explainer::arguments::count_in;
+use explainer::arguments::{Architecture, count_in};
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::console::{self, Console};
 use explainer::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
@@ -161,14 +161,6 @@ struct Args {
     out: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Architecture {
-    /// torchvision's VGG-16 (ImageNet, 1000 classes).
-    Vgg16,
-    /// VGG-16's layers at 1/16 width (the test fixture in explainer/fixtures/).
-    Vgg16Tiny,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Method {
     /// The gradient ∂f_c/∂x.
@@ -254,29 +246,26 @@ fn lrp_attributor(args: &Args) -> Result<(String, Lrp)> {
         EngineChoice::Explicit => Engine::Explicit,
         EngineChoice::Autograd => Engine::Autograd,
     };
-    if matches!(args.method, Method::Gradient | Method::GradientXInput) {
-        let given = [
-            (args.composite != Preset::Sheet, "--composite"),
-            (args.gamma_given, "--gamma"),
-            (args.epsilon.is_some(), "--epsilon"),
-            (args.alpha.is_some(), "--alpha"),
-        ];
-        if let Some((_, flag)) = given.iter().find(|(given, _)| *given) {
-            bail!("{flag} sets LRP, but --method {:?} computes no LRP", args.method);
-        }
-    }
-    let gamma = if args.gamma_given { Some(gamma_values(&args.gamma)?) } else { None };
-    let options = PresetOptions { epsilon: args.epsilon, gamma, alpha: args.alpha };
-    let given = [
+    // The LRP parameters on the command line.
+    let given: Vec<&str> = [
+        (args.composite != Preset::Sheet, "--composite"),
         (args.gamma_given, "--gamma"),
         (args.epsilon.is_some(), "--epsilon"),
         (args.alpha.is_some(), "--alpha"),
-    ];
-    let flags: Vec<&str> = given.iter().filter(|(given, _)| *given).map(|(_, flag)| *flag).collect();
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect();
+    if let (Method::Gradient | Method::GradientXInput, Some(flag)) = (args.method, given.first()) {
+        bail!("{flag} sets LRP, but --method {:?} computes no LRP", args.method);
+    }
+    let gamma = if args.gamma_given { Some(gamma_values(&args.gamma)?) } else { None };
+    let options = PresetOptions { epsilon: args.epsilon, gamma, alpha: args.alpha };
+    let parameters: Vec<&str> = given.iter().copied().filter(|flag| *flag != "--composite").collect();
     let composite = args
         .composite
         .composite(&options)
-        .with_context(|| format!("--composite {} {}", args.composite.name(), flags.join(" ")))?;
+        .with_context(|| format!("--composite {} {}", args.composite.name(), parameters.join(" ")))?;
     let name = match args.composite {
         Preset::Sheet => "lrp".to_string(),
         other => format!("lrp_{}", other.name()),
@@ -412,10 +401,7 @@ fn explain_images(
     console: &mut Console,
 ) -> Result<bool> {
     let device = Device::Cpu;
-    let config = match args.arch {
-        Architecture::Vgg16 => VggConfig::vgg16(),
-        Architecture::Vgg16Tiny => VggConfig::vgg16_tiny(),
-    };
+    let config = args.arch.config();
     // Everything that can be checked is checked before the weights are loaded.
     let paths = image_paths(args)?;
     let mut failures: Vec<(PathBuf, anyhow::Error)> = Vec::new();

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use candle_core::{DType, Device, Tensor};
 use clap::{Parser, ValueEnum};
+use explainer::arguments::Architecture;
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::prototypes::figure::write_grid;
 use explainer::prototypes::pixels;
@@ -24,7 +25,7 @@ use explainer::prototypes::{
     Ascent, LowRankGaussian, NetworkScore, PenaltyKind, Prototype, Settings, find_prototype,
 };
 use explainer::scenes::{Shape, TRAIN_SEEDS};
-use explainer::{Vgg, VggConfig, image, npy, shipped};
+use explainer::{Vgg, image, npy, shipped};
 use indicatif::{ProgressBar, ProgressStyle};
 use nalgebra::{DMatrix, DVector};
 
@@ -101,14 +102,6 @@ enum PenaltyArg {
     Generator,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Architecture {
-    /// torchvision's VGG-16 (ImageNet, 1000 classes).
-    Vgg16,
-    /// VGG-16's layers at 1/16 width (the test fixture in explainer/fixtures/).
-    Vgg16Tiny,
-}
-
 /// How much the grid enlarges the shipped model's 64×64 prototypes.
 const SCENE_ZOOM: u32 = 3;
 
@@ -121,10 +114,7 @@ fn main() -> Result<()> {
             (model, Shape::ALL.iter().map(|s| s.name()).collect::<Vec<_>>())
         }
         Some(path) => {
-            let config = match args.arch {
-                Architecture::Vgg16 => VggConfig::vgg16(),
-                Architecture::Vgg16Tiny => VggConfig::vgg16_tiny(),
-            };
+            let config = args.arch.config();
             let model = Vgg::load(path, &config, &device, DType::F32)
                 .with_context(|| format!("loading {} weights from {}", config.name, path.display()))?;
             (model, imagenet_classes())

@@ -99,7 +99,7 @@ impl Composite {
     // ANCHOR: resolve
     /// The rule of each layer of `model`, checked: a rule must apply to its layer's kind
     /// (modified steps to convolutions and dense layers, and to average pools only with the
-    /// parameters unmodified; Pass to ReLU and dropout), and a rule whose terms replace the
+    /// parameters unmodified; Pass to ReLU, dropout and flatten), and a rule whose terms replace the
     /// input (zB, flat, w²) only to the first layer, with one zB bound per input channel.
     pub fn resolve(&self, model: &Vgg) -> Result<LayerRules> {
         let blocks = blocks(model);

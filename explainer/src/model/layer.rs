@@ -36,19 +36,15 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// `W⋆x + b`, then `max(0, ·)` when `relu`.
+    /// `W⋆x + b`, then `max(0, ·)` when `relu` (a pool has neither bias nor a fused ReLU).
     pub fn forward(&self, x: &Tensor, bias: Option<&Tensor>, relu: bool) -> Result<Tensor> {
         match self {
             Kernel::Conv(k) => k.forward(x, bias, relu),
             Kernel::Dense(k) => k.forward(x, bias, relu),
-            Kernel::AvgPool(p) => {
-                let y = p.forward(x)?;
-                let y = match bias {
-                    Some(b) => y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)?,
-                    None => y,
-                };
-                if relu { y.relu() } else { Ok(y) }
+            Kernel::AvgPool(_) if bias.is_some() || relu => {
+                candle_core::bail!("an average pool has no bias and no fused ReLU")
             }
+            Kernel::AvgPool(p) => p.forward(x),
         }
     }
 

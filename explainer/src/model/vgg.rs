@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// A VGG-style classifier held as a plain list of [`Layer`]s, in torchvision's order:
 /// `features` (conv, ReLU, …, max-pool), torchvision's adaptive average pool (when the
-/// configuration has one; the identity on the inputs accepted here), flatten, `classifier`
+/// configuration has one; the identity at the configuration's own input size), flatten, `classifier`
 /// (linear, ReLU, dropout, …, linear). Each layer has torchvision's module name
 /// ([`Vgg::layer_names`]), by which composites can select it.
 #[derive(Debug, Clone)]
@@ -288,9 +288,7 @@ impl Vgg {
         if input.dtype() != self.dtype {
             return Err(invalid(format!("dtype {:?}, but the model is {:?}", input.dtype(), self.dtype)));
         }
-        // x − x is 0 for finite x and NaN for ±∞ and NaN.
-        let bad = input.sub(input)?.abs()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        if bad != 0.0 {
+        if !kernels::elementwise::all_finite(input)? {
             return Err(invalid("contains NaN or infinite values".into()));
         }
         Ok(())

@@ -193,17 +193,19 @@ pub enum Modifier {
 
 impl Modifier {
     /// `ρ(θ)` for one value, in the arithmetic of the value's type.
-    pub fn apply<T: num_like::Float>(self, theta: T) -> T {
+    pub fn apply<T: candle_core::WithDType>(self, theta: T) -> T {
         let zero = T::zero();
+        let (positive, negative) =
+            (if theta > zero { theta } else { zero }, if theta < zero { theta } else { zero });
         match self {
             Modifier::Keep => theta,
-            Modifier::Positive => theta.max(zero),
-            Modifier::Negative => theta.min(zero),
+            Modifier::Positive => positive,
+            Modifier::Negative => negative,
             Modifier::Zero => zero,
-            Modifier::Ones => T::one(),
+            Modifier::Ones => T::from_f64(1.0),
             Modifier::Square => theta * theta,
-            Modifier::AddPositive(g) => theta + T::from_f64(g) * theta.max(zero),
-            Modifier::AddNegative(g) => theta + T::from_f64(g) * theta.min(zero),
+            Modifier::AddPositive(g) => theta + T::from_f64(g) * positive,
+            Modifier::AddNegative(g) => theta + T::from_f64(g) * negative,
         }
     }
 
@@ -214,47 +216,6 @@ impl Modifier {
             _ => None,
         }
     }
-}
-
-/// The two float types a modifier runs in.
-pub mod num_like {
-    /// `f32` or `f64`.
-    pub trait Float: Copy + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
-        /// 0.
-        fn zero() -> Self;
-        /// 1.
-        fn one() -> Self;
-        /// The nearest value to `v`.
-        fn from_f64(v: f64) -> Self;
-        /// The larger of two.
-        fn max(self, other: Self) -> Self;
-        /// The smaller of two.
-        fn min(self, other: Self) -> Self;
-    }
-
-    macro_rules! float {
-        ($t:ty) => {
-            impl Float for $t {
-                fn zero() -> Self {
-                    0.0
-                }
-                fn one() -> Self {
-                    1.0
-                }
-                fn from_f64(v: f64) -> Self {
-                    v as $t
-                }
-                fn max(self, other: Self) -> Self {
-                    <$t>::max(self, other)
-                }
-                fn min(self, other: Self) -> Self {
-                    <$t>::min(self, other)
-                }
-            }
-        };
-    }
-    float!(f32);
-    float!(f64);
 }
 
 /// An error for a rule parameter `name = value` that makes no sense, saying `why`.

@@ -97,15 +97,18 @@ fn pool_plane<T: WithDType>(
         for (j, (value, arg)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
             let (q0, q1) = window(j, w);
             let mut best = r0 * w + q0;
+            let mut best_value = plane[best];
             for r in r0..r1 {
-                for at in r * w + q0..r * w + q1 {
+                let start = r * w + q0;
+                for (at, &candidate) in (start..).zip(&plane[start..r * w + q1]) {
                     // Strictly greater: the first maximum wins, as in PyTorch. Selected
                     // without a branch (activations are noise to a branch predictor).
-                    let greater = usize::from(plane[at] > plane[best]);
-                    best ^= (best ^ at) & greater.wrapping_neg();
+                    let greater = candidate > best_value;
+                    best_value = if greater { candidate } else { best_value };
+                    best = if greater { at } else { best };
                 }
             }
-            *value = plane[best];
+            *value = best_value;
             *arg = best as u32;
         }
     }

@@ -8,7 +8,8 @@
 //! cannot be recovered from the output side (several sides floor to the same), so the
 //! transposed map is told the input's shape. A [`ConvKernel`] is a weight prepared for repeated
 //! passes: it picks the algorithm per pass and keeps what it derives from the weight (the
-//! Winograd kernel transform, the transposed-and-flipped kernel) for its own lifetime.
+//! Winograd kernel transform, the transposed-and-flipped kernel, the transposed weight matrix)
+//! for its own lifetime.
 
 use std::sync::OnceLock;
 
@@ -74,7 +75,7 @@ impl Conv2dConfig {
 /// is, with stride 1, a convolution with the kernel transposed and flipped (kept), or, with
 /// fewer input than output channels, a fold of `Wᵀ s`; with a stride, a padding of at least
 /// `k` or a 1×1 kernel it is always the fold of `Wᵀ s`
-/// ([`im2col::conv2d_transposed_by_fold`]).
+/// ([`im2col::conv2d_transposed_by_fold`], with the matrix `Wᵀ` made contiguous once and kept).
 ///
 /// The weight must not change while the kernel lives (a training step makes a new one).
 #[derive(Debug)]
@@ -83,6 +84,8 @@ pub struct ConvKernel {
     config: Conv2dConfig,
     winograd: OnceLock<Tensor>,
     flipped: OnceLock<Tensor>,
+    /// `W2ᵀ` `(C·k·k, O)`, contiguous, for the fold.
+    columns: OnceLock<Tensor>,
 }
 
 impl ConvKernel {
@@ -100,7 +103,13 @@ impl ConvKernel {
             candle_core::bail!("a convolution kernel must be (O ≥ 1, C ≥ 1, k, k), got {:?}", weight.dims());
         }
         config.validate()?;
-        Ok(Self { weight, config, winograd: OnceLock::new(), flipped: OnceLock::new() })
+        Ok(Self {
+            weight,
+            config,
+            winograd: OnceLock::new(),
+            flipped: OnceLock::new(),
+            columns: OnceLock::new(),
+        })
     }
 
     /// The weight.
@@ -149,7 +158,14 @@ impl ConvKernel {
         let fewer_inputs = c < o && cols_bytes <= im2col::FOLD_BYTES && untracked;
         // A convolution with the flipped kernel needs stride 1 and a padding k − 1 − p ≥ 0.
         if fewer_inputs || stride > 1 || padding >= k || k == 1 {
-            return im2col::conv2d_transposed_by_fold(s, &self.weight, self.config, dims);
+            let w2t = match self.columns.get() {
+                Some(w2t) => w2t,
+                None => {
+                    let w2t = self.weight.contiguous()?.reshape((o, c * k * k))?.t()?.contiguous()?;
+                    self.columns.get_or_init(|| w2t)
+                }
+            };
+            return im2col::fold_of_product(s, w2t, k, self.config, dims);
         }
         let flipped = match self.flipped.get() {
             Some(f) => f,

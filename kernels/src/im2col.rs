@@ -325,28 +325,44 @@ pub fn conv2d_transposed_by_fold(
     config: Conv2dConfig,
     input: (usize, usize, usize, usize),
 ) -> Result<Tensor> {
+    let (o, c, k, k_w) = weight.dims4()?;
+    if k != k_w {
+        candle_core::bail!("conv2d_transposed: a {:?} kernel is not square", weight.dims());
+    }
+    let w2t = weight.contiguous()?.reshape((o, c * k * k))?.t()?;
+    fold_of_product(s, &w2t, k, config, input)
+}
+
+/// `col2im(W2ᵀ · s)` for `W2ᵀ` `w2t` `(C·k·k, O)` of a `k × k` kernel (any layout; a
+/// contiguous one multiplies faster), as [`conv2d_transposed_by_fold`].
+pub(crate) fn fold_of_product(
+    s: &Tensor,
+    w2t: &Tensor,
+    k: usize,
+    config: Conv2dConfig,
+    input: (usize, usize, usize, usize),
+) -> Result<Tensor> {
     let (n, c, h, w) = input;
-    let (o, c_w, k, k_w) = weight.dims4()?;
+    let (ckk, o) = w2t.dims2()?;
     let (n_s, o_s, ho, wo) = s.dims4()?;
-    if c != c_w || o != o_s || n != n_s || k != k_w {
+    if ckk != c * k * k || o != o_s || n != n_s {
         candle_core::bail!(
-            "conv2d_transposed: {:?} against a {:?} kernel for {input:?}",
+            "conv2d_transposed: {:?} against a ({o}, {}, {k}, {k}) kernel for {input:?}",
             s.dims(),
-            weight.dims()
+            ckk / (k * k).max(1)
         );
     }
     let op = Im2Col::new(k, config)?;
     if (op.out_side(h)?, op.out_side(w)?) != (ho, wo) {
         candle_core::bail!("conv2d_transposed: {:?} is not the output size of {input:?}", s.dims());
     }
-    let w2t = weight.contiguous()?.reshape((o, c * k * k))?.t()?;
     let s = s.contiguous()?.reshape((n, o, ho * wo))?;
     if op.is_identity() {
-        return batched_product(&w2t, &s)?.reshape(input);
+        return batched_product(w2t, &s)?.reshape(input);
     }
-    let untracked = !s.track_op() && !weight.track_op() && s.device().is_cpu();
+    let untracked = !s.track_op() && !w2t.track_op() && s.device().is_cpu();
     if !untracked {
-        let cols = batched_product(&w2t, &s)?;
+        let cols = batched_product(w2t, &s)?;
         return cols.contiguous()?.apply_op1(Col2Im { op, input });
     }
     fn by_sample<T: WithDType>(
@@ -364,8 +380,8 @@ pub fn conv2d_transposed_by_fold(
         Ok(out)
     }
     match s.dtype() {
-        DType::F32 => Tensor::from_vec(by_sample::<f32>(&s, &w2t, op, (c, h, w))?, input, s.device()),
-        DType::F64 => Tensor::from_vec(by_sample::<f64>(&s, &w2t, op, (c, h, w))?, input, s.device()),
+        DType::F32 => Tensor::from_vec(by_sample::<f32>(&s, w2t, op, (c, h, w))?, input, s.device()),
+        DType::F64 => Tensor::from_vec(by_sample::<f64>(&s, w2t, op, (c, h, w))?, input, s.device()),
         dtype => candle_core::bail!("conv2d_transposed: unsupported dtype {dtype:?}"),
     }
 }

@@ -241,3 +241,17 @@ fn transposed_refuses_an_input_of_another_output_side() {
     assert!(conv.transposed(&s, &Shape::from((1, 3, 8, 9))).is_err());
     assert!(conv.transposed(&s, &Shape::from((1, 2, 9, 9))).is_err());
 }
+
+/// An empty batch is an empty result on every path, not a panic.
+#[test]
+fn an_empty_batch_gives_an_empty_result() {
+    for (k, stride, padding) in CONFIGS {
+        let config = Conv2dConfig::new(padding, stride).unwrap();
+        let conv = ConvKernel::with_config(uniform(&[16, 16, k, k], 5), config).unwrap();
+        let x = Tensor::zeros((0, 16, 9, 9), DType::F64, &candle_core::Device::Cpu).unwrap();
+        let y = conv.forward(&x, None, false).unwrap();
+        let side = config.output_side(9, k).unwrap();
+        assert_eq!(y.dims(), [0, 16, side, side], "{config:?} k={k}");
+        assert_eq!(conv.transposed(&y, x.shape()).unwrap().dims(), x.dims(), "{config:?} k={k}");
+    }
+}

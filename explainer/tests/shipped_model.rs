@@ -11,7 +11,7 @@ use explainer::training::accuracy;
 use explainer::{Attributor, Lrp, Vgg, VggConfig};
 
 /// The accuracy the shipped model must reach on unseen scenes.
-const MIN_ACCURACY: f64 = 0.99;
+const MIN_ACCURACY: f64 = 0.995;
 /// Scenes from the test seeds to measure it on.
 const TEST_SCENES: usize = 1000;
 /// Scenes per forward pass.

@@ -65,11 +65,12 @@ impl VggConfig {
 
     /// The network shipped in `explainer/models/shapes_vgg.safetensors`, trained on the
     /// synthetic scenes of [`crate::scenes`]: five blocks of one convolution and a max-pool
-    /// (16, M, 32, M, 64, M, 64, M, 64, M), as VGG-16's five blocks, take a 64×64 scene to a 2×2
-    /// map; a last max-pool takes the maximum over it (translation invariant: the object may be
-    /// anywhere), classifier 64 → 128 → 6 (the classes of [`crate::scenes::Shape::ALL`]).
+    /// (16, M, 32, M, 64, M, 128, M, 128, M), as VGG-16's five blocks, take a 64×64 scene to a
+    /// 2×2 map; a last max-pool takes the maximum over it (translation invariant: the object may
+    /// be anywhere), classifier 128 → 128 → 6 (the classes of [`crate::scenes::Shape::ALL`]).
+    /// The last two blocks are the wide ones: at 8×8 and 4×4 they cost little time.
     pub fn shapes() -> Self {
-        let config = Self::from_cfg("shapes_vgg", &[16, 0, 32, 0, 64, 0, 64, 0, 64, 0, 0], 1, vec![128], 6);
+        let config = Self::from_cfg("shapes_vgg", &[16, 0, 32, 0, 64, 0, 128, 0, 128, 0, 0], 1, vec![128], 6);
         Self { average_pool: false, ..config }
     }
 

@@ -49,6 +49,7 @@ pub mod rank_accuracy;
 pub mod report;
 pub mod scene_table;
 pub mod shift_invariance;
+pub mod sparseness;
 mod splitmix;
 pub mod standard;
 pub mod suite;

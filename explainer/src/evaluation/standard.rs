@@ -40,6 +40,7 @@ pub fn standard_metrics(model: &Vgg, settings: &MetricSettings) -> Result<Vec<Bo
         Box::new(MassAccuracy),
         Box::new(RankAccuracy),
         Box::new(PointingGame),
+        Box::new(super::sparseness::Sparseness),
         Box::new(Flipping::new(
             settings.flipping,
             settings.replacement.clone(),

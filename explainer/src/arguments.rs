@@ -3,27 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::model::VggConfig;
-
-/// The architectures whose weights `--weights` may hold (`--arch`).
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Architecture {
-    /// torchvision's VGG-16 (ImageNet, 1000 classes).
-    Vgg16,
-    /// VGG-16's layers at 1/16 width (the test fixture in explainer/fixtures/).
-    Vgg16Tiny,
-}
-
-impl Architecture {
-    /// The architecture's configuration.
-    pub fn config(self) -> VggConfig {
-        match self {
-            Architecture::Vgg16 => VggConfig::vgg16(),
-            Architecture::Vgg16Tiny => VggConfig::vgg16_tiny(),
-        }
-    }
-}
+pub use crate::model::Architecture;
 
 /// `text` as a whole number in `range`, or an error that states the range (`what` names what is
 /// counted: "images per batch").

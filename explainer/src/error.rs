@@ -140,3 +140,19 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// The error with `path` as the file of a weights error built in memory (other errors as
+    /// they are).
+    pub fn with_path(self, path: &std::path::Path) -> Self {
+        match self {
+            Error::WeightsMismatch { model, problems, .. } => {
+                Error::WeightsMismatch { path: path.to_owned(), model, problems }
+            }
+            Error::InvalidWeight { tensor, why, .. } => {
+                Error::InvalidWeight { path: path.to_owned(), tensor, why }
+            }
+            e => e,
+        }
+    }
+}

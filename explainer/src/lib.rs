@@ -51,7 +51,7 @@ pub mod training;
 pub use attribution::{Attribution, Attributor, Engine, Gradient, GradientTimesInput, Lrp, Prepared};
 pub use composite::{Composite, GammaSchedule, Preset, PresetOptions, Selector};
 pub use error::{Error, Result};
-pub use model::{Layer, LayerKind, Vgg, VggConfig};
+pub use model::{Canonization, Layer, LayerKind, Network, ResNet, ResNetConfig, Vgg, VggConfig};
 pub use rules::{
     AlphaBeta, Epsilon, Flat, Gamma, GradientRule, Lrp0, Norm, Pass, Rule, Stabiliser, WSquare, ZBox, ZPlus,
 };

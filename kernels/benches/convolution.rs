@@ -1,6 +1,8 @@
 //! The 3×3 convolutions of VGG-16, one per distinct shape, by direct `im2col` + matrix
 //! product and by Winograd F(4×4, 3×3): medians of the forward and the transposed pass, and
-//! the float32 error of each against the same convolution in float64.
+//! the float32 error of each against the same convolution in float64. Then ResNet-50's strided
+//! and 1×1 convolutions and its stem max-pool, by [`ConvKernel`] and [`MaxPool2d`] against
+//! candle's own `conv2d`, `conv_transpose2d` and `max_pool2d` (candle's pool without padding).
 //!
 //! ```sh
 //! cargo bench -p kernels --bench convolution -- --runs 7
@@ -9,7 +11,7 @@
 use std::time::Instant;
 
 use candle_core::{DType, Device, Shape, Tensor};
-use kernels::{ConvKernel, im2col, winograd};
+use kernels::{Conv2dConfig, ConvKernel, MaxPool2d, im2col, winograd};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
 #[global_allocator]
@@ -95,5 +97,52 @@ fn main() -> anyhow::Result<()> {
             format!("{c}→{o} @ {side}")
         );
     }
+    resnet(runs)
+}
+
+/// ResNet-50's convolutions that Winograd does not take (strided, 1×1), batch 1, F32: the
+/// kernel's forward and transposed passes against candle's.
+fn resnet(runs: usize) -> anyhow::Result<()> {
+    let d = Device::Cpu;
+    println!("\nResNet-50's strided and 1×1 convolutions, F32, batch 1, medians of {runs} runs (ms)");
+    println!("{:>26} {:>9} {:>9} {:>9} {:>9}", "C→O k/s/p @ side", "ours", "candle", "T ours", "T candle");
+    for (c, o, k, stride, padding, side) in [
+        (3, 64, 7, 2, 3, 224),
+        (64, 256, 1, 1, 0, 56),
+        (256, 64, 1, 1, 0, 56),
+        (128, 128, 3, 2, 1, 56),
+        (256, 512, 1, 2, 0, 56),
+        (256, 256, 3, 2, 1, 28),
+        (512, 1024, 1, 2, 0, 28),
+        (512, 512, 3, 2, 1, 14),
+        (1024, 2048, 1, 2, 0, 14),
+    ] {
+        let config = Conv2dConfig::new(padding, stride)?;
+        let x = Tensor::randn(0f32, 1.0, (1, c, side, side), &d)?.relu()?;
+        let weight = (Tensor::randn(0f32, 1.0, (o, c, k, k), &d)? * (2.0 / (k * k * c) as f64).sqrt())?;
+        let layer = ConvKernel::with_config(weight.clone(), config)?;
+        let out = config.output_side(side, k)?;
+        let s = Tensor::randn(0f32, 1.0, (1, o, out, out), &d)?;
+        let input = Shape::from((1, c, side, side));
+        let restore = side + 2 * padding - k - (out - 1) * stride;
+        let ours = median_ms(runs, || Ok(layer.forward(&x, None, false).map(drop)?))?;
+        let theirs = median_ms(runs, || Ok(x.conv2d(&weight, padding, stride, 1, 1).map(drop)?))?;
+        let t_ours = median_ms(runs, || Ok(layer.transposed(&s, &input).map(drop)?))?;
+        let t_theirs =
+            median_ms(runs, || Ok(s.conv_transpose2d(&weight, padding, restore, stride, 1).map(drop)?))?;
+        println!(
+            "{:>26} {ours:>9.2} {theirs:>9.2} {t_ours:>9.2} {t_theirs:>9.2}",
+            format!("{c}→{o} {k}/{stride}/{padding} @ {side}")
+        );
+    }
+    let x = Tensor::randn(0f32, 1.0, (1, 64, 112, 112), &d)?;
+    let pool = MaxPool2d::new(3, 2, 1)?;
+    let ours = median_ms(runs, || Ok(pool.forward_with_argmax(&x).map(drop)?))?;
+    let theirs = median_ms(runs, || {
+        Ok(x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?.max_pool2d_with_stride(3, 2).map(drop)?)
+    })?;
+    println!(
+        "max-pool 3/2/1, 64 @ 112: ours (with argmax) {ours:.2}, candle (zero-padded, no argmax) {theirs:.2}"
+    );
     Ok(())
 }

@@ -1,9 +1,15 @@
-//! 2-D convolutions with stride 1 and symmetric zero padding, and their transposes.
+//! 2-D convolutions with a stride and symmetric zero padding, and their transposes.
 //!
-//! `y = W ⋆ x + b` with `W` of shape `(O, C, k, k)`; the transposed map `c = Wᵀ s` is the
-//! gradient of `⟨s, W ⋆ x⟩` with respect to `x`. A [`ConvKernel`] is a weight prepared for
-//! repeated passes: it picks the algorithm per pass and keeps what it derives from the weight
-//! (the Winograd kernel transform, the transposed-and-flipped kernel) for its own lifetime.
+//! `y = W ⋆ x + b` with `W` of shape `(O, C, k, k)`, padding `p` and stride `s`:
+//! `y[o, u, v] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x[c, s·u + i − p, s·v + j − p]` (0 outside
+//! the input), on an output of side `⌊(n + 2p − k)/s⌋ + 1` for an input side `n` (floor, as
+//! PyTorch). The transposed map `c = Wᵀ s` is the adjoint, `⟨s, W ⋆ x⟩ = ⟨Wᵀ s, x⟩` for every
+//! `x` and `s`: the gradient of `⟨s, W ⋆ x⟩` with respect to `x`. With a stride the input side
+//! cannot be recovered from the output side (several sides floor to the same), so the
+//! transposed map is told the input's shape. A [`ConvKernel`] is a weight prepared for repeated
+//! passes: it picks the algorithm per pass and keeps what it derives from the weight (the
+//! Winograd kernel transform, the transposed-and-flipped kernel, the transposed weight matrix)
+//! for its own lifetime.
 
 use std::sync::OnceLock;
 
@@ -12,35 +18,98 @@ use candle_core::{DType, Result, Shape, Tensor, WithDType};
 use crate::elementwise::with_slice;
 use crate::{im2col, winograd};
 
-/// A convolution weight `(O, C, k, k)` with its padding, prepared for fast passes.
+/// A convolution's zero padding on each side and its stride (as candle-nn's `Conv2dConfig`,
+/// without dilation and groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Conv2dConfig {
+    /// Zero padding on each side, `p`.
+    pub padding: usize,
+    /// Step between neighbouring outputs' windows, `s ≥ 1`.
+    pub stride: usize,
+}
+
+impl Default for Conv2dConfig {
+    /// Padding 0, stride 1.
+    fn default() -> Self {
+        Self { padding: 0, stride: 1 }
+    }
+}
+
+impl Conv2dConfig {
+    /// A configuration with `padding` and `stride`; a stride of 0 is an error.
+    pub fn new(padding: usize, stride: usize) -> Result<Self> {
+        let config = Self { padding, stride };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// An error for a stride of 0 (the fields are public, so every pass checks again).
+    pub fn validate(&self) -> Result<()> {
+        if self.stride == 0 {
+            candle_core::bail!("a convolution's stride must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The output side `⌊(n + 2p − k)/s⌋ + 1` of an input side `n` for a kernel side `k`; an
+    /// error when the padded input is shorter than the kernel or the stride is 0.
+    pub fn output_side(&self, n: usize, k: usize) -> Result<usize> {
+        self.validate()?;
+        match (n + 2 * self.padding).checked_sub(k) {
+            Some(room) if k > 0 => Ok(room / self.stride + 1),
+            _ => candle_core::bail!(
+                "a {k}×{k} kernel with padding {} does not fit a side of {n}",
+                self.padding
+            ),
+        }
+    }
+}
+
+/// A convolution weight `(O, C, k, k)` with its padding and stride, prepared for fast passes.
 ///
-/// On a 3×3 kernel with enough channels ([`winograd::suits`]), on the CPU and outside candle's
-/// autograd, both passes run by Winograd F(4×4, 3×3) with one kernel transform, made on the
-/// first pass and kept. Otherwise the convolution is `im2col` and a matrix product, and the
-/// transpose a convolution with the kernel transposed and flipped (kept), or, with fewer input
-/// than output channels, a fold of `Wᵀ s` ([`im2col::conv2d_transposed_by_fold`]).
+/// On a 3×3 kernel with stride 1, padding ≤ 2 and enough channels ([`winograd::suits`]), on
+/// the CPU and outside candle's autograd, both passes run by Winograd F(4×4, 3×3) with one
+/// kernel transform, made on the first pass and kept. Otherwise the convolution is `im2col`
+/// and a matrix product ([`im2col::conv2d_with_config`]; a 1×1 kernel with stride 1 and no
+/// padding multiplies the input itself, a strided 1×1 kernel a subsample of it). The transpose
+/// is, with stride 1, a convolution with the kernel transposed and flipped (kept), or, with
+/// fewer input than output channels, a fold of `Wᵀ s`; with a stride, a padding of at least
+/// `k` or a 1×1 kernel it is always the fold of `Wᵀ s`
+/// ([`im2col::conv2d_transposed_by_fold`], with the matrix `Wᵀ` made contiguous once and kept).
 ///
 /// The weight must not change while the kernel lives (a training step makes a new one).
 #[derive(Debug)]
 pub struct ConvKernel {
     weight: Tensor,
-    padding: usize,
+    config: Conv2dConfig,
     winograd: OnceLock<Tensor>,
     flipped: OnceLock<Tensor>,
+    /// `W2ᵀ` `(C·k·k, O)`, contiguous, for the fold.
+    columns: OnceLock<Tensor>,
 }
 
 impl ConvKernel {
-    /// A kernel for `weight` `(O, C, k, k)` (square, `k ≥ 1`) with zero padding `padding < k`
-    /// on each side (so that the transpose is a convolution too).
+    /// A kernel for `weight` `(O, C, k, k)` (square, `k ≥ 1`) with stride 1 and zero padding
+    /// `padding` on each side.
     pub fn new(weight: Tensor, padding: usize) -> Result<Self> {
+        Self::with_config(weight, Conv2dConfig { padding, stride: 1 })
+    }
+
+    /// A kernel for `weight` `(O, C, k, k)` (square, `k ≥ 1`) with the padding and stride of
+    /// `config` (stride ≥ 1).
+    pub fn with_config(weight: Tensor, config: Conv2dConfig) -> Result<Self> {
         let (o, c, kh, kw) = weight.dims4()?;
         if kh != kw || kh == 0 || o == 0 || c == 0 {
             candle_core::bail!("a convolution kernel must be (O ≥ 1, C ≥ 1, k, k), got {:?}", weight.dims());
         }
-        if padding >= kh {
-            candle_core::bail!("padding {padding} must be less than the kernel side {kh}");
-        }
-        Ok(Self { weight, padding, winograd: OnceLock::new(), flipped: OnceLock::new() })
+        config.validate()?;
+        Ok(Self {
+            weight,
+            config,
+            winograd: OnceLock::new(),
+            flipped: OnceLock::new(),
+            columns: OnceLock::new(),
+        })
     }
 
     /// The weight.
@@ -50,36 +119,53 @@ impl ConvKernel {
 
     /// The zero padding on each side.
     pub fn padding(&self) -> usize {
-        self.padding
+        self.config.padding
+    }
+
+    /// The padding and stride.
+    pub fn config(&self) -> Conv2dConfig {
+        self.config
     }
 
     /// `W ⋆ x + b` (no bias for `None`), followed by `max(0, ·)` when `relu` (fused into the
-    /// Winograd output transform on that path).
+    /// Winograd output transform on that path): `(N, C, H, W) → (N, O, Ho, Wo)` with
+    /// `Ho = ⌊(H + 2p − k)/s⌋ + 1` (and `Wo` alike).
     pub fn forward(&self, x: &Tensor, bias: Option<&Tensor>, relu: bool) -> Result<Tensor> {
         if self.by_winograd(x)? {
-            return winograd::conv2d(&x.contiguous()?, self.transform()?, self.padding, bias, relu);
+            return winograd::conv2d(&x.contiguous()?, self.transform()?, self.config.padding, bias, relu);
         }
-        let y = with_bias(im2col::conv2d(x, &self.weight, self.padding)?, bias)?;
+        let y = with_bias(im2col::conv2d_with_config(x, &self.weight, self.config)?, bias)?;
         if relu { y.relu() } else { Ok(y) }
     }
 
     // ANCHOR: conv_transposed
-    /// The transposed map `c = Wᵀ s` for an input of shape `input` `(N, C, H, W)`.
+    /// The transposed map `c = Wᵀ s` for an input of shape `input` `(N, C, H, W)`: the adjoint
+    /// of [`ConvKernel::forward`] (without bias), `⟨s, W ⋆ x⟩ = ⟨Wᵀ s, x⟩`.
     pub fn transposed(&self, s: &Tensor, input: &Shape) -> Result<Tensor> {
         let (o, c, k, _) = self.weight.dims4()?;
         let dims = input.dims4()?;
+        let Conv2dConfig { padding, stride } = self.config;
         if self.by_winograd(s)? {
             return winograd::conv2d_transposed(
                 &s.contiguous()?,
                 self.transform()?,
-                self.padding,
+                padding,
                 (dims.2, dims.3),
             );
         }
         let cols_bytes = c * k * k * dims.2 * dims.3 * self.weight.dtype().size_in_bytes();
         let untracked = !s.track_op() && !self.weight.track_op() && s.device().is_cpu();
-        if c < o && cols_bytes <= im2col::FOLD_BYTES && untracked {
-            return im2col::conv2d_transposed_by_fold(s, &self.weight, self.padding, dims);
+        let fewer_inputs = c < o && cols_bytes <= im2col::FOLD_BYTES && untracked;
+        // A convolution with the flipped kernel needs stride 1 and a padding k − 1 − p ≥ 0.
+        if fewer_inputs || stride > 1 || padding >= k || k == 1 {
+            let w2t = match self.columns.get() {
+                Some(w2t) => w2t,
+                None => {
+                    let w2t = self.weight.contiguous()?.reshape((o, c * k * k))?.t()?.contiguous()?;
+                    self.columns.get_or_init(|| w2t)
+                }
+            };
+            return im2col::fold_of_product(s, w2t, k, self.config, dims);
         }
         let flipped = match self.flipped.get() {
             Some(f) => f,
@@ -88,7 +174,7 @@ impl ConvKernel {
                 self.flipped.get_or_init(|| f)
             }
         };
-        let out = im2col::conv2d(s, flipped, k - 1 - self.padding)?;
+        let out = im2col::conv2d(s, flipped, k - 1 - padding)?;
         if out.shape() != input {
             candle_core::bail!("transposed convolution gave {:?}, expected {input:?}", out.shape());
         }
@@ -100,7 +186,8 @@ impl ConvKernel {
     fn by_winograd(&self, data: &Tensor) -> Result<bool> {
         let (o, c, kh, kw) = self.weight.dims4()?;
         Ok(winograd::suits((kh, kw), c, o)
-            && self.padding <= 2
+            && self.config.stride == 1
+            && self.config.padding <= 2
             && data.device().is_cpu()
             && !data.track_op()
             && !self.weight.track_op()
@@ -117,10 +204,23 @@ impl ConvKernel {
     }
 }
 
-/// `W ⋆ x + b` for a weight used once (nothing kept): Winograd where it suits, else `im2col`;
-/// differentiable by candle's autograd when `x` or `weight` is tracked (then always `im2col`).
+/// `W ⋆ x + b` with stride 1 for a weight used once (nothing kept): Winograd where it suits,
+/// else `im2col`; differentiable by candle's autograd when `x` or `weight` is tracked (then
+/// always `im2col`).
 pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, padding: usize) -> Result<Tensor> {
     ConvKernel::new(weight.clone(), padding)?.forward(x, bias, false)
+}
+
+/// `W ⋆ x + b` with the padding and stride of `config` for a weight used once (nothing kept),
+/// as [`conv2d`]; differentiable by candle's autograd when `x` or `weight` is tracked (the
+/// input's gradient then comes from the strided fold, `col2im`, the unfolding's adjoint).
+pub fn conv2d_with_config(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    config: Conv2dConfig,
+) -> Result<Tensor> {
+    ConvKernel::with_config(weight.clone(), config)?.forward(x, bias, false)
 }
 
 /// `y + b` with `b` broadcast over the channels (axis 1) of `y` `(N, O, H, W)`.
@@ -209,9 +309,36 @@ mod tests {
     fn invalid_kernels_are_errors() {
         let d = Device::Cpu;
         let w = Tensor::zeros((4, 3, 3, 3), DType::F32, &d).unwrap();
-        assert!(ConvKernel::new(w.clone(), 3).is_err());
         assert!(ConvKernel::new(Tensor::zeros((4, 0, 3, 3), DType::F32, &d).unwrap(), 1).is_err());
         assert!(ConvKernel::new(Tensor::zeros((4, 3, 3, 2), DType::F32, &d).unwrap(), 1).is_err());
-        assert!(ConvKernel::new(w, 2).is_ok());
+        assert!(Conv2dConfig::new(1, 0).is_err());
+        assert!(ConvKernel::with_config(w.clone(), Conv2dConfig { padding: 1, stride: 0 }).is_err());
+        // A padding of the kernel's side or more is allowed: the transpose is a fold then.
+        assert!(ConvKernel::new(w.clone(), 3).is_ok());
+        let conv = ConvKernel::with_config(w, Conv2dConfig::new(1, 2).unwrap()).unwrap();
+        assert_eq!((conv.padding(), conv.config()), (1, Conv2dConfig { padding: 1, stride: 2 }));
+        // A 3×3 kernel does not fit a 1×1 input without padding.
+        let tiny = Tensor::zeros((1, 3, 1, 1), DType::F32, &d).unwrap();
+        assert!(
+            ConvKernel::new(Tensor::zeros((4, 3, 3, 3), DType::F32, &d).unwrap(), 0)
+                .unwrap()
+                .forward(&tiny, None, false)
+                .is_err()
+        );
+        assert_eq!(Conv2dConfig::default(), Conv2dConfig { padding: 0, stride: 1 });
+    }
+
+    /// Winograd takes exactly the 3×3 stride-1 passes it took before strides existed.
+    #[test]
+    fn winograd_takes_the_stride_one_three_by_three_passes() {
+        let d = Device::Cpu;
+        let x = Tensor::zeros((1, 16, 8, 8), DType::F32, &d).unwrap();
+        let w = Tensor::zeros((16, 16, 3, 3), DType::F32, &d).unwrap();
+        let by = |padding, stride| {
+            let conv = ConvKernel::with_config(w.clone(), Conv2dConfig { padding, stride }).unwrap();
+            conv.by_winograd(&x).unwrap()
+        };
+        assert!(by(1, 1) && by(0, 1) && by(2, 1));
+        assert!(!by(1, 2) && !by(3, 1));
     }
 }

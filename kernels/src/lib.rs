@@ -3,12 +3,14 @@
 //! The explainer's model and LRP rules read as math; the fast paths they run on live here, as
 //! candle keeps its kernels in candle-core:
 //!
-//! - [`conv`]: a prepared convolution ([`ConvKernel`]) that picks Winograd F(4×4, 3×3)
-//!   ([`winograd`]) or `im2col` and a matrix product ([`im2col`]), for the convolution and its
-//!   transpose, and owns what it derives from its weight;
+//! - [`conv`]: a prepared convolution ([`ConvKernel`]) with a padding and a stride
+//!   ([`Conv2dConfig`]) that picks Winograd F(4×4, 3×3) ([`winograd`], 3×3 with stride 1) or
+//!   `im2col` and a matrix product ([`im2col`]), for the convolution and its transpose, and
+//!   owns what it derives from its weight;
 //! - [`dense`]: dense layers `W x + b` and their transposes `Wᵀ s`;
 //! - [`avg_pool`]: adaptive average pooling (torchvision's `AdaptiveAvgPool2d`) and its transpose;
-//! - [`max_pool`]: max-pooling that records its argmax and routes gradients to it;
+//! - [`max_pool`]: max-pooling (with stride and padding) that records its argmax and routes
+//!   gradients to it;
 //! - [`elementwise`]: maps over several tensors in one pass, in place where possible;
 //! - [`gemm`]: the checked wrapper over the `gemm` crate, the workspace's only `unsafe` code.
 //!
@@ -36,6 +38,6 @@ pub mod max_pool;
 pub mod winograd;
 
 pub use avg_pool::AdaptiveAvgPool2d;
-pub use conv::ConvKernel;
+pub use conv::{Conv2dConfig, ConvKernel};
 pub use dense::DenseKernel;
 pub use max_pool::{MaxPool2d, RoutedMaxPool};

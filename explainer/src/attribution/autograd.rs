@@ -29,70 +29,24 @@ pub(crate) fn modified_gradient(
     let x = Var::from_tensor(&x.detach())?;
     // The leaves: x, and the inputs the first layer's rule reads instead (bounds, ones).
     let mut leaves: Vec<(Input, Var)> = vec![(Input::Activation, x.clone())];
-    let mut h = x.as_tensor().clone();
-    for (i, layer) in network.model().layers().iter().enumerate() {
-        h = match (layer, &steps[i]) {
-            (Layer::Relu, _) => h.mul(&h.detach().gt(0.0)?.to_dtype(h.dtype())?)?,
-            (Layer::MaxPool2d(p), _) => p.forward_autograd(&h)?,
-            (Layer::Flatten, _) => h.flatten_from(1)?,
-            (Layer::Dropout, _) => h,
-            (Layer::AvgPool2d(p), step) => {
-                let pooled = p.forward_differentiable(&h)?;
+    let model = network.model();
+    let mut values: Vec<Tensor> = vec![x.as_tensor().clone()];
+    for (i, layer) in model.layers().iter().enumerate() {
+        let reads: Vec<&Tensor> = model.inputs(i).iter().map(|&v| &values[v]).collect();
+        let out = match (layer, &steps[i], reads.as_slice()) {
+            (Layer::Sum, step, [first, rest @ ..]) => {
+                let sum = rest.iter().try_fold((*first).clone(), |sum, x| sum.add(x))?;
                 match step {
-                    Step::Gradient => pooled,
-                    Step::Modified(m) => {
-                        let ratio =
-                            Ratio { factor: 1.0, outputs: crate::rules::Outputs::All, epsilon: m.epsilon() };
-                        let z = pooled.detach();
-                        let scale = ratio.new_tensor(&z, &z.ones_like()?, &z)?;
-                        let y = pooled.mul(&scale)?;
-                        z.add(&y.sub(&y.detach())?)?
-                    }
+                    Step::Gradient => sum,
+                    Step::Modified(m) => norm(sum, m.epsilon())?,
                 }
             }
-            (Layer::Conv2d(_) | Layer::Linear(_), Step::Gradient) => {
-                let affine = layer.affine().ok_or_else(|| missing(i))?;
-                affine.apply(&h, affine.weight(), Some(affine.bias()))?
-            }
-            (Layer::Conv2d(_) | Layer::Linear(_), Step::Modified(step)) => {
-                let affine = layer.affine().ok_or_else(|| missing(i))?;
-                let z = affine.apply(&h, affine.weight(), Some(affine.bias()))?.detach();
-                let mut y: Option<Tensor> = None;
-                for group in &step.spec.groups {
-                    let mut p: Option<Tensor> = None;
-                    for term in &group.terms {
-                        let input = match &term.input {
-                            Input::Activation => h.clone(),
-                            Input::Positive => h.relu()?,
-                            Input::Negative => h.sub(&h.relu()?)?,
-                            extra => leaf(&mut leaves, extra, &h)?,
-                        };
-                        let w = modified(affine.weight(), term.weight, term.sign)?;
-                        let b = modified(affine.bias(), term.bias, term.sign)?;
-                        let out = affine.apply(&input, &w, Some(&b))?;
-                        p = Some(match p {
-                            Some(p) => p.add(&out)?,
-                            None => out,
-                        });
-                    }
-                    let Some(p) = p else { continue };
-                    let ratio =
-                        Ratio { factor: group.factor, outputs: group.outputs, epsilon: step.epsilon() };
-                    let scale = ratio.new_tensor(&p.detach(), &z.ones_like()?, &z)?;
-                    let term = p.mul(&scale)?;
-                    y = Some(match y {
-                        Some(y) => y.add(&term)?,
-                        None => term,
-                    });
-                }
-                match y {
-                    Some(y) => z.add(&y.sub(&y.detach())?)?,
-                    None => z,
-                }
-            }
+            (_, _, [h]) => layer_autograd(layer, &steps[i], h, &mut leaves, i)?,
+            _ => return Err(missing(i)),
         };
+        values.push(out);
     }
-    let logits = h;
+    let logits = values.pop().ok_or_else(|| missing(0))?;
     let grads = logits.narrow(1, class, 1)?.sum_all()?.backward()?;
     let contributions = leaves
         .into_iter()
@@ -109,6 +63,80 @@ pub(crate) fn modified_gradient(
     Ok((logits.detach(), contributions))
 }
 // ANCHOR_END: autograd_engine
+
+/// `[z]_cst + y − [y]_cst` with `y = x · [z/stab(z)]_cst`, `z = x` (Norm on a layer
+/// without parameters): the value `z`, the gradient `g·z/stab(z)` (the identity rule).
+fn norm(x: Tensor, epsilon: f64) -> Result<Tensor> {
+    let ratio = Ratio { factor: 1.0, outputs: crate::rules::Outputs::All, epsilon };
+    let z = x.detach();
+    let scale = ratio.new_tensor(&z, &z.ones_like()?, &z)?;
+    let y = x.mul(&scale)?;
+    Ok(z.add(&y.sub(&y.detach())?)?)
+}
+
+/// Layer `index` (which reads one value, `h`) with its step, differentiable.
+fn layer_autograd(
+    layer: &Layer,
+    step: &Step,
+    h: &Tensor,
+    leaves: &mut Vec<(Input, Var)>,
+    index: usize,
+) -> Result<Tensor> {
+    let h = h.clone();
+    Ok(match (layer, step) {
+        (Layer::Relu, _) => h.mul(&h.detach().gt(0.0)?.to_dtype(h.dtype())?)?,
+        (Layer::MaxPool2d(p), _) => p.forward_autograd(&h)?,
+        (Layer::Flatten, _) => h.flatten_from(1)?,
+        (Layer::Dropout | Layer::Sum, _) => h,
+        (Layer::BatchNorm2d(b), _) => b.forward(&h)?,
+        (Layer::AvgPool2d(p), step) => {
+            let pooled = p.forward_differentiable(&h)?;
+            match step {
+                Step::Gradient => pooled,
+                Step::Modified(m) => norm(pooled, m.epsilon())?,
+            }
+        }
+        (Layer::Conv2d(_) | Layer::Linear(_), Step::Gradient) => {
+            let affine = layer.affine().ok_or_else(|| missing(index))?;
+            affine.apply(&h, affine.weight(), Some(affine.bias()))?
+        }
+        (Layer::Conv2d(_) | Layer::Linear(_), Step::Modified(step)) => {
+            let affine = layer.affine().ok_or_else(|| missing(index))?;
+            let z = affine.apply(&h, affine.weight(), Some(affine.bias()))?.detach();
+            let mut y: Option<Tensor> = None;
+            for group in &step.spec.groups {
+                let mut p: Option<Tensor> = None;
+                for term in &group.terms {
+                    let input = match &term.input {
+                        Input::Activation => h.clone(),
+                        Input::Positive => h.relu()?,
+                        Input::Negative => h.sub(&h.relu()?)?,
+                        extra => leaf(leaves, extra, &h)?,
+                    };
+                    let w = modified(affine.weight(), term.weight, term.sign)?;
+                    let b = modified(affine.bias(), term.bias, term.sign)?;
+                    let out = affine.apply(&input, &w, Some(&b))?;
+                    p = Some(match p {
+                        Some(p) => p.add(&out)?,
+                        None => out,
+                    });
+                }
+                let Some(p) = p else { continue };
+                let ratio = Ratio { factor: group.factor, outputs: group.outputs, epsilon: step.epsilon() };
+                let scale = ratio.new_tensor(&p.detach(), &z.ones_like()?, &z)?;
+                let term = p.mul(&scale)?;
+                y = Some(match y {
+                    Some(y) => y.add(&term)?,
+                    None => term,
+                });
+            }
+            match y {
+                Some(y) => z.add(&y.sub(&y.detach())?)?,
+                None => z,
+            }
+        }
+    })
+}
 
 /// The leaf for an input the first layer's rule reads instead of the activation, made once.
 fn leaf(leaves: &mut Vec<(Input, Var)>, input: &Input, like: &Tensor) -> Result<Tensor> {

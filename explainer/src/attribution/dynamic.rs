@@ -5,7 +5,7 @@ use candle_core::Tensor;
 
 use super::{Attribution, Attributor, Prepared};
 use crate::error::Result;
-use crate::model::Vgg;
+use crate::model::Network;
 
 /// An attributor made ready for one model, explaining batches: [`Prepared`] (Gradient,
 /// Gradient×Input, LRP) and the perturbation and path methods' prepared types.
@@ -18,7 +18,7 @@ pub trait Explain {
 /// Prepares an [`Explain`] for a model: every attributor, as a trait object.
 pub trait AnyAttributor: std::fmt::Debug + Send + Sync {
     /// The attributor made ready for `model`.
-    fn prepare_any<'m>(&self, model: &'m Vgg) -> Result<Box<dyn Explain + 'm>>;
+    fn prepare_any<'m>(&self, model: &'m Network) -> Result<Box<dyn Explain + 'm>>;
 }
 
 impl Explain for Prepared<'_> {
@@ -28,7 +28,7 @@ impl Explain for Prepared<'_> {
 }
 
 impl<A: Attributor + std::fmt::Debug + Send + Sync> AnyAttributor for A {
-    fn prepare_any<'m>(&self, model: &'m Vgg) -> Result<Box<dyn Explain + 'm>> {
+    fn prepare_any<'m>(&self, model: &'m Network) -> Result<Box<dyn Explain + 'm>> {
         Ok(Box::new(self.prepare(model)?))
     }
 }

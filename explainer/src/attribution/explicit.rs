@@ -27,12 +27,12 @@ use crate::rules::Input;
 // ANCHOR: explicit_forward
 /// What the backward pass needs from the forward pass.
 struct Trace {
-    /// `values[i]` is the input of layer `i`; the last entry is the logits. A convolution or
-    /// dense layer followed by a ReLU runs together with it, so that ReLU's input is recorded
-    /// rectified, `max(0, z)`: its mask `[z > 0]` is the same, and the layer's rule sees
-    /// `max(0, z)` for `z`, which equals `z` wherever the gradient coming down through the
-    /// mask is not zero.
-    values: Vec<Tensor>,
+    /// `values[v]`: the network input (`v = 0`) or the output of layer `v − 1`; the last entry
+    /// is the logits. A convolution or dense layer followed by a ReLU runs together with it,
+    /// so that its output is recorded rectified, `max(0, z)`: the ReLU's mask `[z > 0]` is the
+    /// same, and the layer's rule sees `max(0, z)` for `z`, which equals `z` wherever the
+    /// gradient coming down through the mask is not zero.
+    values: Vec<Option<Tensor>>,
     /// Whether each value is known to be non-negative (after a ReLU).
     nonnegative: Vec<bool>,
     /// The argmax of each max-pool layer.
@@ -40,35 +40,51 @@ struct Trace {
 }
 
 fn forward(network: &PreparedModel<'_>, x: &Tensor, on_step: &mut impl FnMut(StepTime)) -> Result<Trace> {
-    let layers = network.model().layers();
-    let mut values = vec![x.clone()];
+    let model = network.model();
+    let layers = model.layers();
+    let mut values = vec![Some(x.clone())];
     let mut nonnegative = vec![x.min_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()? >= 0.0];
     let mut argmax = Vec::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {
         let start = Instant::now();
-        let h = &values[i];
-        let rectified = i > 0 && layers[i - 1].affine().is_some() && matches!(layer, Layer::Relu);
-        let fused = layer.affine().is_some() && matches!(layers.get(i + 1), Some(Layer::Relu));
-        let (out, arg) = match layer {
-            Layer::MaxPool2d(p) => {
+        let reads = model.inputs(i);
+        let xs = reads.iter().map(|&v| value(&values, v)).collect::<Result<Vec<_>>>()?;
+        let rectified = i > 0 && network.fuses_relu(i - 1);
+        let fused = network.fuses_relu(i);
+        let (out, arg) = match (layer, xs.as_slice()) {
+            (Layer::MaxPool2d(p), [h]) => {
                 let (out, arg) = p.forward_with_argmax(h)?;
                 (out, Some(arg))
             }
-            Layer::Relu if rectified => (h.clone(), None),
-            _ => (network.layer_forward(i, h, fused)?, None),
+            (Layer::Relu, [h]) if rectified => ((*h).clone(), None),
+            _ => (network.layer_forward(i, &xs, fused)?, None),
         };
+        let read_nonnegative = reads.iter().all(|&v| nonnegative[v]);
         let keeps_sign = matches!(
             layer.kind(),
-            LayerKind::MaxPool | LayerKind::AvgPool | LayerKind::Flatten | LayerKind::Dropout
+            LayerKind::MaxPool
+                | LayerKind::AvgPool
+                | LayerKind::Flatten
+                | LayerKind::Dropout
+                | LayerKind::Sum
         );
-        nonnegative.push(matches!(layer, Layer::Relu) || fused || (keeps_sign && nonnegative[i]));
-        values.push(out);
+        nonnegative.push(matches!(layer, Layer::Relu) || fused || (keeps_sign && read_nonnegative));
+        values.push(Some(out));
         argmax.push(arg);
         on_step(StepTime { layer: i, kind: layer.kind(), phase: Phase::Forward, time: start.elapsed() });
     }
     Ok(Trace { values, nonnegative, argmax })
 }
 // ANCHOR_END: explicit_forward
+
+/// Value `v` of a pass, which must still be held.
+fn value(values: &[Option<Tensor>], v: usize) -> Result<&Tensor> {
+    values.get(v).and_then(Option::as_ref).ok_or_else(|| crate::Error::InvalidParameter {
+        name: "model",
+        value: format!("value {v}"),
+        why: "is read after it was dropped (the layers are not in a topological order)".into(),
+    })
+}
 
 /// The logits and the first layer's contributions (inputs and the modified gradient at each).
 pub(crate) fn modified_gradient(
@@ -81,7 +97,9 @@ pub(crate) fn modified_gradient(
 }
 
 // ANCHOR: explicit_backward
-/// [`modified_gradient`], calling `on_step` after every step.
+/// [`modified_gradient`], calling `on_step` after every step. The layers run in reverse; the
+/// modified gradient at a value read by several layers (a residual block's input) is the sum
+/// of what each gives it, so that the relevance there, `a ⊙ g`, is the sum of theirs.
 fn timed_modified_gradient(
     network: &PreparedModel<'_>,
     steps: &[Step],
@@ -89,14 +107,33 @@ fn timed_modified_gradient(
     class: usize,
     on_step: &mut impl FnMut(StepTime),
 ) -> Result<(Tensor, Contributions)> {
+    let model = network.model();
+    let layers = model.layers();
     let Trace { mut values, nonnegative, argmax } = forward(network, x, on_step)?;
-    let logits = values.pop().ok_or_else(|| no_layers(network))?;
-    let mut g = one_hot(&logits, class)?;
-    let mut z = logits.clone();
-    let mut z_nonnegative = false;
-    for (i, layer) in network.model().layers().iter().enumerate().rev() {
+    let logits = value(&values, layers.len())?.clone();
+    let mut grads: Vec<Option<Tensor>> = vec![None; layers.len() + 1];
+    grads[layers.len()] = Some(one_hot(&logits, class)?);
+    for (i, layer) in layers.iter().enumerate().rev() {
         let start = Instant::now();
-        let a = values.pop().ok_or_else(|| no_layers(network))?;
+        // Every reader of layer i's output has run: its gradient is complete, its value done.
+        let z = values[i + 1].take().ok_or_else(|| no_layers(network))?;
+        let Some(g) = grads[i + 1].take() else { continue };
+        let reads = model.inputs(i);
+        if let Layer::Sum = layer {
+            let s = match &steps[i] {
+                Step::Gradient => g,
+                Step::Modified(step) => step.sum_ratio(&z, &g)?,
+            };
+            // Each input gets its own copy: later steps write gradients in place.
+            for (k, &v) in reads.iter().enumerate() {
+                let part = if k + 1 == reads.len() { s.clone() } else { s.copy()? };
+                accumulate(&mut grads[v], part)?;
+            }
+            on_step(StepTime { layer: i, kind: layer.kind(), phase: Phase::Backward, time: start.elapsed() });
+            continue;
+        }
+        let read = reads[0];
+        let a = value(&values, read)?.clone();
         let contributions = match (layer, &steps[i]) {
             (Layer::Relu, _) => vec![(Input::Activation, a.clone(), relu_mask(&a, g)?)],
             (Layer::MaxPool2d(p), _) => {
@@ -104,17 +141,19 @@ fn timed_modified_gradient(
                 vec![(Input::Activation, a.clone(), p.route(&g, arg, a.shape())?)]
             }
             (Layer::Flatten, _) => vec![(Input::Activation, a.clone(), g.reshape(a.shape())?)],
-            (Layer::Dropout, _) => vec![(Input::Activation, a.clone(), g)],
+            (Layer::Dropout | Layer::Sum, _) => vec![(Input::Activation, a.clone(), g)],
+            (Layer::BatchNorm2d(b), _) => vec![(Input::Activation, a.clone(), b.transposed(&g)?)],
             (_, Step::Gradient) => {
                 let kernel = network.kernel(i).ok_or_else(|| no_layers(network))?;
                 vec![(Input::Activation, a.clone(), kernel.transposed(&g, a.shape())?)]
             }
             (_, Step::Modified(step)) => {
-                step.backward(network, i, &a, nonnegative[i], &z, z_nonnegative, &g)?
+                step.backward(network, i, &a, nonnegative[read], &z, nonnegative[i + 1], &g)?
             }
         };
         on_step(StepTime { layer: i, kind: layer.kind(), phase: Phase::Backward, time: start.elapsed() });
-        if i == 0 {
+        if read == 0 {
+            // The network input's one reader: its contributions are the answer.
             return Ok((logits, contributions));
         }
         if contributions.iter().any(|(input, _, _)| replaces_the_input(input)) {
@@ -122,13 +161,21 @@ fn timed_modified_gradient(
             // flatten): its contributions, shaped as the network's input, are the answer.
             return Ok((logits, shaped_as(contributions, x, network, i)?));
         }
-        g = gradient_at_input(&a, contributions)?;
-        z_nonnegative = nonnegative[i];
-        z = a;
+        let g_in = gradient_at_input(&a, contributions)?;
+        accumulate(&mut grads[read], g_in)?;
     }
     Err(no_layers(network))
 }
 // ANCHOR_END: explicit_backward
+
+/// `slot ← slot + part` (or `part` when empty).
+fn accumulate(slot: &mut Option<Tensor>, part: Tensor) -> Result<()> {
+    *slot = Some(match slot.take() {
+        Some(sum) => sum.add(&part)?,
+        None => part,
+    });
+    Ok(())
+}
 
 /// Whether a term reads something other than the activation (zB's bounds, ones).
 fn replaces_the_input(input: &Input) -> bool {
@@ -204,7 +251,7 @@ pub enum Phase {
 /// The wall time of one step of the explicit engine.
 #[derive(Debug, Clone, Copy)]
 pub struct StepTime {
-    /// Index of the layer in [`crate::Vgg::layers`].
+    /// Index of the layer in [`crate::model::Network::layers`].
     pub layer: usize,
     /// Its kind.
     pub kind: LayerKind,
@@ -281,7 +328,7 @@ impl candle_core::InplaceOp2 for ReluMask {
 fn no_layers(network: &PreparedModel<'_>) -> crate::Error {
     crate::Error::InvalidParameter {
         name: "model",
-        value: network.model().config().name.clone(),
+        value: network.model().name().to_owned(),
         why: "has no layers, or its pass recorded fewer values than it has layers".into(),
     }
 }

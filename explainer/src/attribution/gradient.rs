@@ -5,7 +5,7 @@ use super::lrp::Engine;
 use super::prepared::{Output, Prepared};
 use crate::composite::Composite;
 use crate::error::Result;
-use crate::model::Vgg;
+use crate::model::Network;
 
 /// The gradient `R_i = ∂f_c/∂x_i` of the explained logit (a plain backward pass).
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,13 +18,13 @@ pub struct Gradient;
 pub struct GradientTimesInput;
 
 impl Attributor for Gradient {
-    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>> {
+    fn prepare<'m>(&self, model: &'m Network) -> Result<Prepared<'m>> {
         Prepared::new(model, &Composite::gradient(), Engine::Explicit, Output::Gradient)
     }
 }
 
 impl Attributor for GradientTimesInput {
-    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>> {
+    fn prepare<'m>(&self, model: &'m Network) -> Result<Prepared<'m>> {
         Prepared::new(model, &Composite::gradient(), Engine::Explicit, Output::TimesInput)
     }
 }

@@ -8,7 +8,7 @@ use super::gradient::Gradient;
 use super::quadrature::Quadrature;
 use super::{Attribution, Attributor, Explain, Prepared};
 use crate::error::{Error, Result};
-use crate::model::Vgg;
+use crate::model::Network;
 
 /// Most scaled images run through the model at once.
 const IMAGES_PER_PASS: usize = 256;
@@ -61,7 +61,7 @@ impl IntegratedGradients {
     }
 
     /// Made ready for `model`.
-    pub fn prepare<'m>(&self, model: &'m Vgg) -> Result<PreparedIntegratedGradients<'m>> {
+    pub fn prepare<'m>(&self, model: &'m Network) -> Result<PreparedIntegratedGradients<'m>> {
         Ok(PreparedIntegratedGradients {
             gradient: Gradient.prepare(model)?,
             baseline: self.baseline.clone(),
@@ -72,7 +72,7 @@ impl IntegratedGradients {
 }
 
 impl super::AnyAttributor for IntegratedGradients {
-    fn prepare_any<'m>(&self, model: &'m Vgg) -> Result<Box<dyn Explain + 'm>> {
+    fn prepare_any<'m>(&self, model: &'m Network) -> Result<Box<dyn Explain + 'm>> {
         Ok(Box::new(self.prepare(model)?))
     }
 }
@@ -163,7 +163,7 @@ mod tests {
     use candle_core::Device;
 
     use super::*;
-    use crate::model::VggConfig;
+    use crate::model::{Vgg, VggConfig};
 
     #[test]
     fn completeness_holds_for_many_steps_and_batching_does_not_matter() {

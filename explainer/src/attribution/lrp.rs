@@ -4,7 +4,7 @@ use super::Attributor;
 use super::prepared::{Output, Prepared};
 use crate::composite::{Composite, GammaSchedule, presets};
 use crate::error::Result;
-use crate::model::Vgg;
+use crate::model::Network;
 
 /// How the modified gradient is computed. Both give the same result (tested).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl Default for Lrp {
 
 // ANCHOR: lrp_attribute
 impl Attributor for Lrp {
-    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>> {
+    fn prepare<'m>(&self, model: &'m Network) -> Result<Prepared<'m>> {
         Prepared::new(model, &self.composite, self.engine, Output::TimesInput)
     }
 }

@@ -1,4 +1,4 @@
-//! Attributors (zennit's vocabulary): each explains one class of a [`Vgg`]'s output by a
+//! Attributors (zennit's vocabulary): each explains one class of a [`Network`]'s output by a
 //! relevance per input value, and returns the output it explained.
 //!
 //! An attributor is prepared for a model once ([`Attributor::prepare`]): the [`Prepared`]
@@ -39,7 +39,7 @@ pub use smooth_grad::SmoothGrad;
 use candle_core::Tensor;
 
 use crate::error::Result;
-use crate::model::Vgg;
+use crate::model::Network;
 
 /// What an attributor returns.
 #[derive(Debug, Clone)]
@@ -54,12 +54,12 @@ pub struct Attribution {
 /// Explains the output `class` of a model for an input batch.
 pub trait Attributor {
     /// The attributor made ready for `model`: rules resolved and checked, kernels prepared.
-    fn prepare<'m>(&self, model: &'m Vgg) -> Result<Prepared<'m>>;
+    fn prepare<'m>(&self, model: &'m Network) -> Result<Prepared<'m>>;
 
     /// The logits and the relevance of every input value for output `class`, for each sample
     /// of `input` (`(N, 3, H, W)`, the model's dtype). Prepares for this call only: to explain
     /// many inputs, [`Attributor::prepare`] once.
-    fn attribute(&self, model: &Vgg, input: &Tensor, class: usize) -> Result<Attribution> {
+    fn attribute(&self, model: &Network, input: &Tensor, class: usize) -> Result<Attribution> {
         self.prepare(model)?.attribute(input, class)
     }
 }

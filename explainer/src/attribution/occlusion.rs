@@ -6,7 +6,7 @@ use candle_core::{DType, Tensor};
 use super::gradient::Gradient;
 use super::{Attribution, Attributor, Explain, Prepared};
 use crate::error::{Error, Result};
-use crate::model::Vgg;
+use crate::model::Network;
 
 /// Most occluded images run through the model at once.
 const IMAGES_PER_PASS: usize = 256;
@@ -45,7 +45,7 @@ impl Occlusion {
     }
 
     /// Made ready for `model`.
-    pub fn prepare<'m>(&self, model: &'m Vgg) -> Result<PreparedOcclusion<'m>> {
+    pub fn prepare<'m>(&self, model: &'m Network) -> Result<PreparedOcclusion<'m>> {
         Ok(PreparedOcclusion { network: Gradient.prepare(model)?, method: *self })
     }
 
@@ -64,7 +64,7 @@ impl Occlusion {
 }
 
 impl super::AnyAttributor for Occlusion {
-    fn prepare_any<'m>(&self, model: &'m Vgg) -> Result<Box<dyn Explain + 'm>> {
+    fn prepare_any<'m>(&self, model: &'m Network) -> Result<Box<dyn Explain + 'm>> {
         Ok(Box::new(self.prepare(model)?))
     }
 }
@@ -165,7 +165,7 @@ mod tests {
     use candle_core::Device;
 
     use super::*;
-    use crate::model::VggConfig;
+    use crate::model::{Vgg, VggConfig};
 
     #[test]
     fn one_window_per_image_is_the_drop_of_filling_it_all() {

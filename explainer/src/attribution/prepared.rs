@@ -9,7 +9,7 @@ use super::{Attribution, autograd, explicit, times_input};
 use crate::composite::Composite;
 use crate::error::{Error, Result};
 use crate::model::vgg::{in_parts, join_samples};
-use crate::model::{PreparedModel, Vgg};
+use crate::model::{Network, PreparedModel};
 
 /// What the relevance is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,12 @@ pub struct Prepared<'m> {
 
 impl<'m> Prepared<'m> {
     /// `composite` resolved against `model`, for `engine`.
-    pub(crate) fn new(model: &'m Vgg, composite: &Composite, engine: Engine, output: Output) -> Result<Self> {
+    pub(crate) fn new(
+        model: &'m Network,
+        composite: &Composite,
+        engine: Engine,
+        output: Output,
+    ) -> Result<Self> {
         let network = model.prepare()?;
         let rules = composite.resolve(model)?;
         let steps = rules
@@ -46,7 +51,7 @@ impl<'m> Prepared<'m> {
     }
 
     /// The model.
-    pub fn model(&self) -> &'m Vgg {
+    pub fn model(&self) -> &'m Network {
         self.network.model()
     }
 

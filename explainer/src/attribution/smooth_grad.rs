@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::gradient::Gradient;
 use super::{Attribution, Attributor, Explain, Prepared};
 use crate::error::{Error, Result};
-use crate::model::Vgg;
+use crate::model::Network;
 
 /// SmoothGrad, `R = 1/S · Σ_s ∂f_c/∂x (x + ε_s)` with `ε_s ~ N(0, σ²)` and
 /// `σ = level · (max x − min x)` per image (the noise level as a fraction of the input's range,
@@ -68,7 +68,7 @@ impl SmoothGrad {
     }
 
     /// Made ready for `model`.
-    pub fn prepare<'m>(&self, model: &'m Vgg) -> Result<PreparedSmoothGrad<'m>> {
+    pub fn prepare<'m>(&self, model: &'m Network) -> Result<PreparedSmoothGrad<'m>> {
         Ok(PreparedSmoothGrad { gradient: Gradient.prepare(model)?, method: *self })
     }
 
@@ -94,7 +94,7 @@ impl SmoothGrad {
 }
 
 impl super::AnyAttributor for SmoothGrad {
-    fn prepare_any<'m>(&self, model: &'m Vgg) -> Result<Box<dyn Explain + 'm>> {
+    fn prepare_any<'m>(&self, model: &'m Network) -> Result<Box<dyn Explain + 'm>> {
         Ok(Box::new(self.prepare(model)?))
     }
 }
@@ -159,7 +159,7 @@ mod tests {
     use candle_core::Device;
 
     use super::*;
-    use crate::model::VggConfig;
+    use crate::model::{Vgg, VggConfig};
 
     fn setup() -> (Vgg, Tensor) {
         let config = VggConfig::from_cfg("small", &[4, 0, 8, 0], 2, vec![16], 5);

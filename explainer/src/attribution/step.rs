@@ -143,6 +143,17 @@ impl ModifiedStep {
         Ok(out)
     }
 
+    /// The step of an identity rule (Norm) on a sum `z = Σ_k x_k` given the modified gradient
+    /// `g` at `z`: `s = g·z/stab(z)`, the modified gradient at every `x_k`, so that the
+    /// relevance `R_k = x_k·s = x_k·R/stab(z)` splits `R = z·g` by contribution.
+    pub fn sum_ratio(&self, z: &Tensor, g: &Tensor) -> Result<Tensor> {
+        if !self.spec.is_identity() {
+            return Err(self.error("only an identity rule (Norm) or the gradient applies to a sum"));
+        }
+        let ratio = Ratio { factor: 1.0, outputs: crate::rules::Outputs::All, epsilon: self.epsilon() };
+        Ok(ratio.new_tensor(z, g, z)?)
+    }
+
     /// ε of the rule's stabiliser.
     pub fn epsilon(&self) -> f64 {
         self.spec.stabiliser.epsilon()

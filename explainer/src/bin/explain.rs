@@ -1,8 +1,9 @@
-//! `explain`: why does a VGG network see this class in this image?
+//! `explain`: why does a VGG or ResNet see this class in this image?
 //!
 //! ```text
 //! explain                                               # the shipped model on synthetic scenes
 //! explain --image castle.jpg --class castle            # torchvision's cached VGG-16 weights
+//! explain --arch resnet50 --image castle.jpg --composite epsilon_gamma_box   # a ResNet
 //! explain --weights vgg16.safetensors --image photos/ --method lrp --gamma 0.25,0.25,0.1,0.05,0.01
 //! explain --weights vgg16.safetensors --images-from list.txt --batch 8 --force
 //! ```
@@ -31,9 +32,10 @@ use explainer::attribution::{
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::console::{self, Console};
 use explainer::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
+use explainer::model::Network;
 use explainer::output_files::{OutputSet, check_output_directory};
 use explainer::scene_panels::{explain_scene, one_scene_per_class};
-use explainer::{Engine, GradientTimesInput, Lrp, Preset, PresetOptions, Vgg, VggConfig};
+use explainer::{Canonization, Engine, GradientTimesInput, Lrp, Preset, PresetOptions, VggConfig};
 use explainer::{Gradient, checkpoint, image, npy, prediction, scenes, shipped};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -52,7 +54,7 @@ const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 /// The γ schedule's default as --help shows it (a test checks it equals `GammaSchedule::default()`).
 const DEFAULT_GAMMA: &str = "0.25,0.25,0.1,0.05,0.01";
 
-/// Explain a VGG image classifier's decision with Gradient, Gradient×Input and LRP.
+/// Explain a VGG or ResNet image classifier's decision with Gradient, Gradient×Input and LRP.
 ///
 /// LRP uses a composite (--composite; every one is listed with --list-composites): by default
 /// the one of exercise sheet 11, the zB rule on the first convolution (pixel bounds of the
@@ -69,15 +71,24 @@ const DEFAULT_GAMMA: &str = "0.25,0.25,0.1,0.05,0.01";
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
 struct Args {
-    /// Weights: torchvision's `.pth` or a `.safetensors` file with torchvision's or timm's
-    /// parameter names. Default: torchvision's cached `vgg16-397923af.pth`
-    /// (`$TORCH_HOME/hub/checkpoints/`, else `~/.cache/torch/hub/checkpoints/`).
+    /// Weights: torchvision's `.pth` (zip or legacy) or a `.safetensors` file with torchvision's
+    /// or timm's parameter names. Default: torchvision's cached file of --arch
+    /// (`$TORCH_HOME/hub/checkpoints/`, else `~/.cache/torch/hub/checkpoints/`:
+    /// `vgg16-397923af.pth`, `resnet18-f37072fd.pth`, `resnet34-b627a593.pth`,
+    /// `resnet50-11ad3fa6.pth` or `resnet50-0676ba61.pth`).
     #[arg(long)]
     weights: Option<PathBuf>,
 
     /// The architecture the weights belong to.
     #[arg(long, value_enum, default_value_t = Architecture::Vgg16)]
     arch: Architecture,
+
+    /// How a ResNet's BatchNorms are folded into the convolutions before them when it is
+    /// loaded (LRP's rules need the folded form): `exact` removes them (the same function),
+    /// `zennit` leaves each as x/√(1 + ε) as zennit 0.5.1 does (its relevance, to the last
+    /// digits). VGG has no BatchNorm: nothing to fold.
+    #[arg(long, value_enum, default_value_t = CanonizerChoice::Exact)]
+    canonizer: CanonizerChoice,
 
     /// Images (JPEG or PNG), or directories of them (their .jpg, .jpeg and .png files, not
     /// recursively). Each is resized so its shorter side is 256 pixels and centre-cropped to
@@ -242,6 +253,14 @@ enum QuadratureChoice {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum CanonizerChoice {
+    /// Fold each BatchNorm into its convolution and remove it.
+    Exact,
+    /// Fold as zennit's `SequentialMergeBatchNorm`, leaving x/√(1 + ε).
+    Zennit,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum EngineChoice {
     /// A hand-written relevance pass with Winograd convolutions (fast).
     Explicit,
@@ -380,7 +399,7 @@ fn integrated_gradients(args: &Args) -> Result<IntegratedGradients> {
 
 /// With `--method integrated-gradients`: the completeness residual `ΣR − (f_c(x) − f_c(x̄))` of
 /// one image (`input` `(1, 3, H, W)`, the sum of its relevance, its class), as a line to print.
-fn completeness_line(args: &Args, model: &Vgg, input: &Tensor, sum: f64, class: usize) -> Result<String> {
+fn completeness_line(args: &Args, model: &Network, input: &Tensor, sum: f64, class: usize) -> Result<String> {
     let ig = integrated_gradients(args)?;
     let baseline = ig.baseline().images(input)?;
     let logit = |x: &Tensor| -> Result<f64> {
@@ -435,9 +454,10 @@ fn explain_scenes(
     methods: &[(&str, &dyn AnyAttributor)],
     console: &mut Console,
 ) -> Result<()> {
-    if args.weights.is_some() || args.class.is_some() {
+    if args.weights.is_some() || args.class.is_some() || args.arch != Architecture::Vgg16 {
         bail!(
-            "--weights and --class need --image; without --image the shipped scene model explains synthetic scenes"
+            "--weights, --arch and --class need --image; without --image the shipped scene model explains \
+             synthetic scenes"
         );
     }
     let test = scenes::TEST_SEEDS;
@@ -514,7 +534,10 @@ fn explain_scenes(
         console.line(line);
     }
     console.line(format!("panels ({}) in {}", columns.join(" | "), args.out.display()));
-    console.line("to explain a photo with VGG-16: explain --image PHOTO [--weights FILE] (see --help)");
+    console.line(
+        "to explain a photo with VGG-16 or a ResNet: explain --image PHOTO [--arch resnet50] [--weights FILE] \
+         (see --help)",
+    );
     Ok(())
 }
 
@@ -556,17 +579,23 @@ fn explain_images(
     }
     let inputs = labelled(readable);
     let names = imagenet_classes();
-    let names: Vec<&str> = if config.classes == names.len() { names } else { Vec::new() };
+    let names: Vec<&str> = if config.classes() == names.len() { names } else { Vec::new() };
     let class = match &args.class {
-        Some(selector) => Some(resolve_class(selector, &names, config.classes)?),
+        Some(selector) => Some(resolve_class(selector, &names, config.classes())?),
         None => None,
     };
-    let weights = weights_path(args.weights.as_deref())?;
+    let weights = weights_path(args.weights.as_deref(), args.arch)?;
 
     let spinner = spinner();
     spinner.set_message(format!("loading {}", weights.display()));
-    let model = Vgg::load(&weights, &config, &device, dtype)
-        .with_context(|| format!("loading {} weights from {}", config.name, weights.display()))?;
+    let canonization = match args.canonizer {
+        CanonizerChoice::Exact => Canonization::Exact,
+        CanonizerChoice::Zennit => Canonization::Zennit,
+    };
+    let model = args
+        .arch
+        .load(&weights, &device, dtype, canonization)
+        .with_context(|| format!("loading {} weights from {}", config.name(), weights.display()))?;
     spinner.finish_and_clear();
 
     let progress = ProgressBar::new(inputs.len() as u64);
@@ -606,7 +635,7 @@ struct Tally {
 /// What every batch of one run shares.
 struct Run<'a> {
     args: &'a Args,
-    model: &'a Vgg,
+    model: &'a Network,
     names: &'a [&'a str],
     class: Option<usize>,
     methods: &'a [(&'a str, &'a dyn AnyAttributor)],
@@ -906,16 +935,19 @@ fn png_bytes(image: &::image::RgbImage) -> Result<Vec<u8>> {
 }
 
 /// `--weights`, or torchvision's cached VGG-16 file; otherwise how to get one.
-fn weights_path(given: Option<&Path>) -> Result<PathBuf> {
+fn weights_path(given: Option<&Path>, arch: Architecture) -> Result<PathBuf> {
     if let Some(path) = given {
         return Ok(path.to_path_buf());
     }
-    match checkpoint::find_cached_vgg16() {
+    match checkpoint::find_cached(arch) {
         Some(path) => Ok(path),
+        None if arch.torchvision_files().is_empty() => {
+            bail!("no --weights given for {arch:?}.\n{}", arch.how_to_get_weights())
+        }
         None => bail!(
             "no --weights given and torchvision's cache has no {}.\n{}",
-            checkpoint::TORCHVISION_VGG16_FILE,
-            checkpoint::HOW_TO_GET_WEIGHTS
+            arch.torchvision_files().join(" or "),
+            arch.how_to_get_weights()
         ),
     }
 }

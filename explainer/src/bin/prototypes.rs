@@ -114,7 +114,10 @@ fn main() -> Result<()> {
             (model, Shape::ALL.iter().map(|s| s.name()).collect::<Vec<_>>())
         }
         Some(path) => {
-            let config = args.arch.config();
+            let config = args
+                .arch
+                .vgg_config()
+                .with_context(|| format!("--arch {:?}: prototypes are made for VGG networks", args.arch))?;
             let model = Vgg::load(path, &config, &device, DType::F32)
                 .with_context(|| format!("loading {} weights from {}", config.name, path.display()))?;
             (model, imagenet_classes())

@@ -17,7 +17,7 @@ pub use schedule::GammaSchedule;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::model::{LayerKind, Vgg};
+use crate::model::{LayerKind, Network};
 use crate::rules::{Propagation, Rule};
 
 /// Which layers an entry of a composite applies to.
@@ -29,13 +29,13 @@ pub enum Selector {
     Kinds(Vec<LayerKind>),
     /// Layers of one of these kinds in block `block` (0-based; a block ends at a max-pool).
     Block(usize, Vec<LayerKind>),
-    /// The layer with this torchvision module name (`"features.0"`, see [`Vgg::layer_names`]).
+    /// The layer with this torchvision module name (`"features.0"`, see [`Network::layer_names`]).
     Name(String),
 }
 
 impl Selector {
     /// Whether layer `index` of `model` (in block `block`) is selected.
-    fn matches(&self, model: &Vgg, index: usize, block: usize) -> bool {
+    fn matches(&self, model: &Network, index: usize, block: usize) -> bool {
         let kind = model.layers()[index].kind();
         match self {
             Selector::First(kinds) => {
@@ -99,9 +99,9 @@ impl Composite {
     // ANCHOR: resolve
     /// The rule of each layer of `model`, checked: a rule must apply to its layer's kind
     /// (modified steps to convolutions and dense layers, and to average pools only with the
-    /// parameters unmodified; Pass to ReLU, dropout and flatten), and a rule whose terms replace the
+    /// parameters unmodified, as to sums; Pass to ReLU, dropout, flatten and BatchNorm), and a rule whose terms replace the
     /// input (zB, flat, w²) only to the first layer, with one zB bound per input channel.
-    pub fn resolve(&self, model: &Vgg) -> Result<LayerRules> {
+    pub fn resolve(&self, model: &Network) -> Result<LayerRules> {
         let blocks = blocks(model);
         let first_with_parameters = model.layers().iter().position(|l| l.affine().is_some());
         (0..model.layers().len())
@@ -119,7 +119,7 @@ impl Composite {
 }
 
 /// Checks that `rule` can be layer `index`'s (see [`Composite::resolve`]).
-fn check_applies(model: &Vgg, index: usize, rule: &dyn Rule, first: bool) -> Result<()> {
+fn check_applies(model: &Network, index: usize, rule: &dyn Rule, first: bool) -> Result<()> {
     let layer = &model.layers()[index];
     let error = |why: String| Error::InvalidParameter {
         name: "composite",
@@ -128,12 +128,18 @@ fn check_applies(model: &Vgg, index: usize, rule: &dyn Rule, first: bool) -> Res
     };
     match (rule.propagation(), layer.kind()) {
         (Propagation::Gradient, _) => Ok(()),
-        (Propagation::Pass, LayerKind::Relu | LayerKind::Dropout | LayerKind::Flatten) => Ok(()),
-        (Propagation::Pass, _) => Err(error("Pass applies to elementwise layers (ReLU) only".into())),
-        (Propagation::Modified(m), LayerKind::AvgPool) if m.is_identity() => Ok(()),
-        (Propagation::Modified(_), LayerKind::AvgPool) => {
-            Err(error("an average pool has no parameters to modify: use Norm or the gradient".into()))
+        (
+            Propagation::Pass,
+            LayerKind::Relu | LayerKind::Dropout | LayerKind::Flatten | LayerKind::BatchNorm,
+        ) => Ok(()),
+        (Propagation::Pass, _) => {
+            Err(error("Pass applies to elementwise layers (ReLU, a BatchNorm's scale) only".into()))
         }
+        (Propagation::Modified(m), LayerKind::AvgPool | LayerKind::Sum) if m.is_identity() => Ok(()),
+        (Propagation::Modified(_), LayerKind::AvgPool | LayerKind::Sum) => Err(error(format!(
+            "{} has no parameters to modify: use Norm or the gradient",
+            layer.kind().name()
+        ))),
         (Propagation::Modified(m), LayerKind::Convolution | LayerKind::Dense) => {
             if !m.reads_activation_only() && !first {
                 return Err(error(
@@ -159,7 +165,7 @@ fn check_applies(model: &Vgg, index: usize, rule: &dyn Rule, first: bool) -> Res
 
 // ANCHOR: blocks
 /// The block (0-based: the number of max-pools before it) of every layer of `model`.
-pub fn blocks(model: &Vgg) -> Vec<usize> {
+pub fn blocks(model: &Network) -> Vec<usize> {
     let mut block = 0;
     model
         .layers()

@@ -1,14 +1,14 @@
 //! The preset composites: the sheet's, and zennit's five with their names and meanings.
 //!
-//! zennit's presets share a base map: Pass on ReLU and Norm on average pools (VGG's adaptive
-//! average pool too, where it is the identity: its Norm then scales relevance by `z/(z ± ε)`),
-//! ε on the dense layers, max-pools unmapped (their gradient routes relevance to the maximum).
+//! zennit's presets share a base map: Pass on ReLU and on BatchNorm (what canonization leaves of
+//! it), Norm on average pools (VGG's adaptive average pool too, where it is the identity: its
+//! Norm then scales relevance by `z/(z ± ε)`) and on residual sums, ε on the dense layers, max-pools unmapped (their gradient routes relevance to the maximum).
 //! They differ in the convolutions and the first layer. The stabiliser (10⁻⁶ by default) goes
 //! to every rule but the dense layers' ε.
 
 use super::{Composite, GammaSchedule, Selector};
 use crate::error::Result;
-use crate::model::LayerKind::{AvgPool, Convolution, Dense, Relu};
+use crate::model::LayerKind::{AvgPool, BatchNorm, Convolution, Dense, Relu, Sum};
 use crate::rules::{AlphaBeta, Epsilon, Flat, Gamma, Norm, Pass, Stabiliser, ZBox, ZPlus};
 
 // ANCHOR: sheet
@@ -27,17 +27,18 @@ pub fn sheet(schedule: &GammaSchedule) -> Composite {
 }
 // ANCHOR_END: sheet
 
-/// One rule on every convolution and dense layer, with zennit's base map (Pass on ReLU, Norm
-/// on average pools): zennit's `LayerMapComposite` of a single rule.
+/// One rule on every convolution and dense layer, with zennit's base map (Pass on ReLU and
+/// BatchNorm, Norm on average pools and sums): zennit's `LayerMapComposite` of a single rule.
 pub fn everywhere(name: &str, rule: impl crate::rules::Rule + 'static) -> Composite {
     zennit_base(name, Stabiliser::DEFAULT).with(Selector::Kinds(vec![Convolution, Dense]), rule)
 }
 
-/// zennit's base map: Pass on ReLU, Norm on average pools.
+/// zennit's base map (`layer_map_base`): Pass on ReLU and BatchNorm, Norm on average pools and
+/// residual sums.
 fn zennit_base(name: &str, stabiliser: Stabiliser) -> Composite {
     Composite::new(name)
-        .with(Selector::Kinds(vec![Relu]), Pass)
-        .with(Selector::Kinds(vec![AvgPool]), Norm::new(stabiliser))
+        .with(Selector::Kinds(vec![Relu, BatchNorm]), Pass)
+        .with(Selector::Kinds(vec![AvgPool, Sum]), Norm::new(stabiliser))
 }
 
 // ANCHOR: epsilon_gamma_box

@@ -7,7 +7,9 @@
 //! (modified weights, Winograd transforms) belongs to the prepared value that made it.
 
 use candle_core::{Result, Shape, Tensor};
-use kernels::{AdaptiveAvgPool2d, ConvKernel, DenseKernel, MaxPool2d};
+use kernels::{AdaptiveAvgPool2d, Conv2dConfig, ConvKernel, DenseKernel, MaxPool2d};
+
+pub use super::batch_norm::BatchNorm2d;
 
 /// A layer `x ↦ W⋆x + b` whose parameters rules may modify: convolutions and dense layers.
 pub trait Affine: std::fmt::Debug + Send + Sync {
@@ -78,25 +80,37 @@ fn check_parameters(kind: &str, weight: &Tensor, bias: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// A 2-D convolution with stride 1 and symmetric zero padding (VGG's 3×3, padding 1).
+/// A 2-D convolution with a stride and symmetric zero padding (VGG's 3×3 stride 1 padding 1;
+/// ResNet's stem 7×7 stride 2 padding 3), `y[o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v] ·
+/// x[c, s·i + u − p, s·j + v − p]` (zero outside `x`).
 #[derive(Debug, Clone)]
 pub struct Conv2d {
     weight: Tensor,
     bias: Tensor,
-    padding: usize,
+    config: Conv2dConfig,
 }
 
 impl Conv2d {
-    /// A convolution from its weight `(out, in, k, k)`, bias `(out)` and padding (`< k`).
+    /// A stride-1 convolution from its weight `(out, in, k, k)`, bias `(out)` and padding.
     pub fn new(weight: Tensor, bias: Tensor, padding: usize) -> Result<Self> {
-        ConvKernel::new(weight.clone(), padding)?;
+        Self::with_config(weight, bias, Conv2dConfig { padding, stride: 1 })
+    }
+
+    /// A convolution from its weight `(out, in, k, k)`, bias `(out)`, padding and stride.
+    pub fn with_config(weight: Tensor, bias: Tensor, config: Conv2dConfig) -> Result<Self> {
+        ConvKernel::with_config(weight.clone(), config)?;
         check_parameters("convolution", &weight, &bias)?;
-        Ok(Self { weight, bias, padding })
+        Ok(Self { weight, bias, config })
     }
 
     /// The zero padding on each side.
     pub fn padding(&self) -> usize {
-        self.padding
+        self.config.padding
+    }
+
+    /// Padding and stride.
+    pub fn config(&self) -> Conv2dConfig {
+        self.config
     }
 }
 
@@ -110,11 +124,11 @@ impl Affine for Conv2d {
     }
 
     fn kernel(&self, weight: Tensor) -> Result<Kernel> {
-        Ok(Kernel::Conv(ConvKernel::new(weight, self.padding)?))
+        Ok(Kernel::Conv(ConvKernel::with_config(weight, self.config)?))
     }
 
     fn apply(&self, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-        kernels::conv::conv2d(x, weight, bias, self.padding)
+        kernels::conv::conv2d_with_config(x, weight, bias, self.config)
     }
 }
 
@@ -169,6 +183,10 @@ pub enum Layer {
     Linear(Linear),
     /// Dropout, the identity at evaluation time.
     Dropout,
+    /// BatchNorm in evaluation mode, `y = (x − μ)/√(σ² + ε)·γ + β` per channel.
+    BatchNorm2d(BatchNorm2d),
+    /// The sum of the values the layer reads (a residual block's `out + identity`).
+    Sum,
 }
 
 /// What kind of layer a [`Layer`] is: what composites select by.
@@ -188,16 +206,22 @@ pub enum LayerKind {
     Flatten,
     /// [`Layer::Dropout`].
     Dropout,
+    /// [`Layer::BatchNorm2d`].
+    BatchNorm,
+    /// [`Layer::Sum`].
+    Sum,
 }
 
 impl LayerKind {
     /// Every kind, in the order the `--help` text lists them.
-    pub const ALL: [LayerKind; 7] = [
+    pub const ALL: [LayerKind; 9] = [
         LayerKind::Convolution,
         LayerKind::Dense,
         LayerKind::AvgPool,
+        LayerKind::Sum,
         LayerKind::MaxPool,
         LayerKind::Relu,
+        LayerKind::BatchNorm,
         LayerKind::Flatten,
         LayerKind::Dropout,
     ];
@@ -212,12 +236,24 @@ impl LayerKind {
             LayerKind::AvgPool => "avg_pool2d",
             LayerKind::Flatten => "flatten",
             LayerKind::Dropout => "dropout",
+            LayerKind::BatchNorm => "batch_norm2d",
+            LayerKind::Sum => "sum",
         }
     }
 }
 
 impl Layer {
-    /// The layer's output for `x` (inference, nothing kept).
+    /// The layer's output for the values it reads, `xs` (inference, nothing kept).
+    pub fn forward_all(&self, xs: &[&Tensor]) -> Result<Tensor> {
+        match (self, xs) {
+            (Layer::Sum, [first, rest @ ..]) => rest.iter().try_fold((*first).clone(), |sum, x| sum.add(x)),
+            (_, [x]) => self.forward(x),
+            _ => candle_core::bail!("{} reads one value, got {}", self.kind().name(), xs.len()),
+        }
+    }
+
+    /// The output of a layer that reads one value, for `x` (inference, nothing kept); a sum
+    /// of one value is that value.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Layer::Conv2d(c) => c.apply(x, c.weight(), Some(c.bias())),
@@ -226,7 +262,8 @@ impl Layer {
             Layer::AvgPool2d(p) => p.forward(x),
             Layer::Flatten => x.flatten_from(1),
             Layer::Linear(l) => l.apply(x, l.weight(), Some(l.bias())),
-            Layer::Dropout => Ok(x.clone()),
+            Layer::Dropout | Layer::Sum => Ok(x.clone()),
+            Layer::BatchNorm2d(b) => b.forward(x),
         }
     }
 
@@ -249,6 +286,8 @@ impl Layer {
             Layer::Flatten => LayerKind::Flatten,
             Layer::Linear(_) => LayerKind::Dense,
             Layer::Dropout => LayerKind::Dropout,
+            Layer::BatchNorm2d(_) => LayerKind::BatchNorm,
+            Layer::Sum => LayerKind::Sum,
         }
     }
 }

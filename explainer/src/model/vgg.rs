@@ -5,22 +5,28 @@ use candle_core::{DType, Device, Tensor};
 use kernels::{AdaptiveAvgPool2d, MaxPool2d};
 
 use super::config::{Feature, VggConfig};
-use super::layer::{Affine, Conv2d, Layer, Linear};
-use super::prepared::PreparedModel;
+use super::layer::{Conv2d, Layer, Linear};
+use super::network::{InputSpec, Network, NetworkBuilder};
 use crate::error::{Error, Result};
 
-/// A VGG-style classifier held as a plain list of [`Layer`]s, in torchvision's order:
-/// `features` (conv, ReLU, …, max-pool), torchvision's adaptive average pool (when the
-/// configuration has one; the identity at the configuration's own input size), flatten, `classifier`
-/// (linear, ReLU, dropout, …, linear). Each layer has torchvision's module name
-/// ([`Vgg::layer_names`]), by which composites can select it.
+/// A VGG-style classifier: a [`Network`] built from a [`VggConfig`] as a plain sequence of
+/// layers in torchvision's order: `features` (conv, ReLU, …, max-pool), torchvision's adaptive
+/// average pool (when the configuration has one; the identity at the configuration's own input
+/// size), flatten, `classifier` (linear, ReLU, dropout, …, linear). Each layer has torchvision's
+/// module name ([`Network::layer_names`]), by which composites can select it. Dereferences to
+/// its [`Network`], which is what explainers take.
 #[derive(Debug, Clone)]
 pub struct Vgg {
     config: VggConfig,
-    layers: Vec<Layer>,
-    names: Vec<String>,
-    dtype: DType,
-    device: Device,
+    network: Network,
+}
+
+impl std::ops::Deref for Vgg {
+    type Target = Network;
+
+    fn deref(&self) -> &Network {
+        &self.network
+    }
 }
 
 /// Uniform range of the biases of [`Vgg::random`]: `b ~ U(−BIAS, BIAS)`, as the fixtures.
@@ -124,12 +130,7 @@ impl Vgg {
         dtype: DType,
     ) -> Result<Self> {
         validate(config)?;
-        let mut layers = Vec::new();
-        let mut names = Vec::new();
-        let mut push = |layer: Layer, name: String| {
-            layers.push(layer);
-            names.push(name);
-        };
+        let mut net = NetworkBuilder::new();
         let mut channels = config.in_channels;
         let mut index = 0;
         for feature in &config.features {
@@ -137,36 +138,37 @@ impl Vgg {
             match *feature {
                 Feature::Conv(out) => {
                     let p = params(index, &[out, channels, 3, 3])?;
-                    push(Layer::Conv2d(Conv2d::new(p.weight, p.bias, 1)?), format!("features.{module}"));
-                    push(Layer::Relu, format!("features.{}", module + 1));
+                    net.push(Layer::Conv2d(Conv2d::new(p.weight, p.bias, 1)?), format!("features.{module}"));
+                    net.push(Layer::Relu, format!("features.{}", module + 1));
                     channels = out;
                 }
                 Feature::MaxPool => {
-                    push(Layer::MaxPool2d(MaxPool2d::default()), format!("features.{module}"))
+                    net.push(Layer::MaxPool2d(MaxPool2d::default()), format!("features.{module}"));
                 }
             }
             index += 1;
         }
         if config.average_pool {
             let size = config.feature_size;
-            push(Layer::AvgPool2d(AdaptiveAvgPool2d::new(size, size)?), "avgpool".into());
+            net.push(Layer::AvgPool2d(AdaptiveAvgPool2d::new(size, size)?), "avgpool");
         }
-        push(Layer::Flatten, "flatten".into());
+        net.push(Layer::Flatten, "flatten");
         let mut inputs = config.classifier_inputs();
         for (k, &hidden) in config.hidden.iter().enumerate() {
             let p = params(index, &[hidden, inputs])?;
-            push(Layer::Linear(Linear::new(p.weight, p.bias)?), format!("classifier.{}", 3 * k));
-            push(Layer::Relu, format!("classifier.{}", 3 * k + 1));
-            push(Layer::Dropout, format!("classifier.{}", 3 * k + 2));
+            net.push(Layer::Linear(Linear::new(p.weight, p.bias)?), format!("classifier.{}", 3 * k));
+            net.push(Layer::Relu, format!("classifier.{}", 3 * k + 1));
+            net.push(Layer::Dropout, format!("classifier.{}", 3 * k + 2));
             inputs = hidden;
             index += 1;
         }
         let p = params(index, &[config.classes, inputs])?;
-        push(
+        net.push(
             Layer::Linear(Linear::new(p.weight, p.bias)?),
             format!("classifier.{}", 3 * config.hidden.len()),
         );
-        Ok(Self { config: config.clone(), layers, names, dtype, device: device.clone() })
+        let network = net.build(&config.name, input_spec(config), config.classes, device, dtype)?;
+        Ok(Self { config: config.clone(), network })
     }
 
     /// A network with random weights: He initialisation `w ~ N(0, 2/fan_in)` (the last layer
@@ -194,22 +196,12 @@ impl Vgg {
     /// The same network with every bias set to zero (for conservation checks: LRP-γ and zB
     /// conserve relevance exactly when no bias absorbs any).
     pub fn without_biases(&self) -> Result<Self> {
-        let layers = self
-            .layers
-            .iter()
-            .map(|layer| {
-                Ok(match layer {
-                    Layer::Conv2d(c) => {
-                        Layer::Conv2d(Conv2d::new(c.weight().clone(), c.bias().zeros_like()?, c.padding())?)
-                    }
-                    Layer::Linear(l) => {
-                        Layer::Linear(Linear::new(l.weight().clone(), l.bias().zeros_like()?)?)
-                    }
-                    other => other.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self { layers, ..self.clone() })
+        Ok(Self { config: self.config.clone(), network: self.network.without_biases()? })
+    }
+
+    /// The same architecture with other layers, kind for kind (training, randomisation).
+    pub fn with_layers(&self, layers: Vec<Layer>) -> Result<Self> {
+        Ok(Self { config: self.config.clone(), network: self.network.with_layers(layers)? })
     }
 
     /// The configuration the network was built from.
@@ -217,88 +209,32 @@ impl Vgg {
         &self.config
     }
 
-    /// The layers, in order.
-    pub fn layers(&self) -> &[Layer] {
-        &self.layers
+    /// The network.
+    pub fn network(&self) -> &Network {
+        &self.network
     }
+}
 
-    /// torchvision's module name of each layer (`"features.0"`, `"avgpool"`, `"classifier.6"`;
-    /// `"flatten"` for the `torch.flatten` call), in layer order.
-    pub fn layer_names(&self) -> &[String] {
-        &self.names
-    }
-
-    /// The network with a kernel prepared for each layer with parameters, for repeated passes.
-    pub fn prepare(&self) -> Result<PreparedModel<'_>> {
-        PreparedModel::new(self)
-    }
-
-    /// The dtype of the weights; inputs must have the same.
-    pub fn dtype(&self) -> DType {
-        self.dtype
-    }
-
-    /// The device of the weights.
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
-    /// Number of classes (outputs).
-    pub fn classes(&self) -> usize {
-        self.config.classes
-    }
-
-    /// Checks that `input` is something this network takes: `(N, C, S, S)` with `C` input
-    /// channels and `S = feature_size · 2^pools` (224 for VGG-16: the classifier needs a
-    /// 7×7 map after five 2×2 pools) — or, for a network with torchvision's adaptive average
-    /// pool, any height and width that are multiples of `2^pools` —, the network's dtype, and
-    /// finite values.
-    pub fn check_input(&self, input: &Tensor) -> Result<()> {
-        let c = &self.config;
-        let size = c.input_size();
-        let shape = format!("{:?}", input.dims());
-        let invalid = |why: String| Error::InvalidInput { shape: shape.clone(), why };
-        let needed = format!(
+/// What a VGG of `config` takes: `(N, C, S, S)` with `C` input channels and `S = feature_size ·
+/// 2^pools` (224 for VGG-16: the classifier needs a 7×7 map after five 2×2 pools) — or, with
+/// torchvision's adaptive average pool, any height and width that are multiples of `2^pools`.
+fn input_spec(config: &VggConfig) -> InputSpec {
+    let c = config;
+    let size = c.input_size();
+    InputSpec {
+        channels: c.in_channels,
+        size,
+        any_size: c.average_pool,
+        step: 1 << c.pools(),
+        min: 1 << c.pools(),
+        requirement: format!(
             "{} needs N×{}×{size}×{size} (its classifier takes a {}×{} map after {} max-pools of 2)",
             c.name,
             c.in_channels,
             c.feature_size,
             c.feature_size,
             c.pools()
-        );
-        let step = 1 << c.pools();
-        // With the adaptive average pool any multiple of 2^pools works (the pool maps the last
-        // feature map to feature_size²), as in torchvision; without it, only `size`.
-        let fits = |h: usize, w: usize| {
-            (h == size && w == size)
-                || (c.average_pool && h > 0 && w > 0 && h.is_multiple_of(step) && w.is_multiple_of(step))
-        };
-        match *input.dims() {
-            [n, ch, h, w] if n > 0 && ch == c.in_channels && fits(h, w) => {}
-            [_, ch, h, w]
-                if ch == c.in_channels && (h % (1 << c.pools()) != 0 || w % (1 << c.pools()) != 0) =>
-            {
-                return Err(invalid(format!(
-                    "height and width must be multiples of {} and equal {size}: {needed}",
-                    1 << c.pools()
-                )));
-            }
-            _ => return Err(invalid(needed)),
-        }
-        if input.dtype() != self.dtype {
-            return Err(invalid(format!("dtype {:?}, but the model is {:?}", input.dtype(), self.dtype)));
-        }
-        if !kernels::elementwise::all_finite(input)? {
-            return Err(invalid("contains NaN or infinite values".into()));
-        }
-        Ok(())
-    }
-
-    /// The logits `(N, classes)` for a checked input `(N, 3, H, W)`. Prepares the kernels
-    /// for this call only: for many calls, [`Vgg::prepare`] once and call
-    /// [`PreparedModel::forward`].
-    pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
-        self.prepare()?.forward(input)
+        ),
     }
 }
 

@@ -228,15 +228,7 @@ impl Vgg {
     /// with [`Error::InvalidWeight`] naming a tensor of integer dtype or with a NaN or ∞.
     pub fn load(path: &Path, config: &VggConfig, device: &Device, dtype: DType) -> Result<Self> {
         let tensors = read_state_dict(path, device)?;
-        Self::from_state_dict(tensors, config, device, dtype).map_err(|e| match e {
-            Error::WeightsMismatch { model, problems, .. } => {
-                Error::WeightsMismatch { path: path.to_owned(), model, problems }
-            }
-            Error::InvalidWeight { tensor, why, .. } => {
-                Error::InvalidWeight { path: path.to_owned(), tensor, why }
-            }
-            e => e,
-        })
+        Self::from_state_dict(tensors, config, device, dtype).map_err(|e| e.with_path(path))
     }
 
     /// Builds a network from a state dict (torchvision's or timm's names, detected). Every
@@ -319,7 +311,7 @@ const CHECK_CHUNK: usize = 1 << 20;
 
 /// `Ok(())` if `tensor` is floating point and every entry is finite; otherwise
 /// [`Error::InvalidWeight`] naming it, with the first bad entry. Reads the tensor in chunks.
-fn check_values(name: &str, tensor: &Tensor) -> Result<()> {
+pub(crate) fn check_values(name: &str, tensor: &Tensor) -> Result<()> {
     let invalid = |why: String| Error::InvalidWeight { path: "(in memory)".into(), tensor: name.into(), why };
     if !tensor.dtype().is_float() {
         return Err(invalid(format!(

@@ -236,6 +236,7 @@ pub fn conv2d_transposed(s: &Tensor, u: &Tensor, padding: usize, (h, w): (usize,
 mod tests {
     use super::rows::{a_times, at_times, b_times, bt_times, g_times};
     use super::*;
+    use crate::conv::Conv2dConfig;
     use crate::im2col;
     use candle_core::Device;
 
@@ -330,7 +331,13 @@ mod tests {
             // The transpose: ⟨s, W⋆x⟩ = ⟨Wᵀs, x⟩ and against the fold of the direct map.
             let s = randn(ours.dims(), DType::F64);
             let back = conv2d_transposed(&s, &u, p, (h, w)).unwrap();
-            let direct_back = im2col::conv2d_transposed_by_fold(&s, &weight, p, (n, c, h, w)).unwrap();
+            let direct_back = im2col::conv2d_transposed_by_fold(
+                &s,
+                &weight,
+                Conv2dConfig { padding: p, stride: 1 },
+                (n, c, h, w),
+            )
+            .unwrap();
             let e = rel_max(&back, &direct_back);
             assert!(e < 1e-13, "transposed {:?} p={p}: {e:e}", (n, c, o, h, w));
         }

@@ -7,6 +7,9 @@ use super::interval::MeanInterval;
 use super::metric::Column;
 use crate::error::{Error, Result};
 
+/// Value columns per Markdown table: the book's pages are 750 pixels wide.
+const COLUMNS_PER_TABLE: usize = 3;
+
 /// One method on one scene.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SceneRow {
@@ -171,7 +174,8 @@ impl SceneTable {
 }
 
 impl TableSummary {
-    /// The table as Markdown, `mean ± half-width`, milliseconds per scene last.
+    /// The table as Markdown, `mean ± half-width`, milliseconds per scene last, split into
+    /// tables of three value columns.
     pub fn to_markdown(&self, setup: &str) -> String {
         let mut out = String::new();
         if !setup.is_empty() {
@@ -184,25 +188,53 @@ impl TableSummary {
              explain one scene with the trained model, in milliseconds (batched, 2 threads).\n",
             self.scenes, self.accuracy
         );
-        out.push_str("| method |");
-        for c in &self.columns {
-            let _ = write!(out, " {} |", c.heading);
-        }
-        out.push_str(" ms per scene |\n|---|");
-        out.push_str(&"---|".repeat(self.columns.len() + 1));
-        out.push('\n');
-        for row in &self.rows {
-            let _ = write!(out, "| {} |", row.method);
-            for cell in &row.cells {
-                let value = cell.interval.map_or_else(|| "—".to_string(), |i| format!("{i:.3}"));
-                let _ = match cell.undefined {
-                    0 => write!(out, " {value} |"),
-                    n => write!(out, " {value} ({n} undefined) |"),
-                };
+        // Every value column, the time last, in tables of COLUMNS_PER_TABLE (one wide table
+        // does not fit a page).
+        let mut cells: Vec<(&str, Vec<String>)> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, column)| {
+                let values = self
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let cell = &row.cells[c];
+                        let value = cell.interval.map_or_else(|| "—".to_string(), |i| format!("{i:.3}"));
+                        match cell.undefined {
+                            0 => value,
+                            n => format!("{value} ({n} undefined)"),
+                        }
+                    })
+                    .collect();
+                (column.heading, values)
+            })
+            .collect();
+        // Every scene of a batch gets the batch's mean time: only the mean is shown.
+        let times = self
+            .rows
+            .iter()
+            .map(|row| format!("{:.1}", row.seconds.interval.map_or(f64::NAN, |i| 1000.0 * i.mean)))
+            .collect();
+        cells.push(("ms per scene", times));
+        for (part, chunk) in cells.chunks(COLUMNS_PER_TABLE).enumerate() {
+            if part > 0 {
+                out.push('\n');
             }
-            // Every scene of a batch gets the batch's mean time: only the mean is shown.
-            let ms = row.seconds.interval.map_or(f64::NAN, |i| 1000.0 * i.mean);
-            let _ = writeln!(out, " {ms:.1} |");
+            out.push_str("| method |");
+            for (heading, _) in chunk {
+                let _ = write!(out, " {heading} |");
+            }
+            out.push_str("\n|---|");
+            out.push_str(&"---|".repeat(chunk.len()));
+            out.push('\n');
+            for (r, row) in self.rows.iter().enumerate() {
+                let _ = write!(out, "| {} |", row.method);
+                for (_, values) in chunk {
+                    let _ = write!(out, " {} |", values[r]);
+                }
+                out.push('\n');
+            }
         }
         out
     }
@@ -289,12 +321,13 @@ mod tests {
         // One defined value: no interval.
         assert_eq!((s.rows[1].cells[1].interval, s.rows[1].cells[1].undefined), (None, 2));
         let md = s.to_markdown("setup");
-        assert!(
-            md.contains("| m | 2.000 ± 1.960 | 0.200 ± 0.196 (1 undefined) | 2.0 ± 0.0 |")
-                || md.contains("| m | 2.000"),
-            "{md}"
-        );
-        assert!(md.contains("| n |") && md.contains("— (2 undefined)"), "{md}");
+        // m: a = (1, 2, 3), mean 2, s = 1, half-width 1.96/√3 = 1.132; b = (0.1, 0.3), mean 0.2,
+        // s = √0.02, half-width 1.96·0.1 = 0.196; times 1, 2, 3 ms, mean 2.
+        assert!(md.contains("| m | 2.000 ± 1.132 | 0.200 ± 0.196 (1 undefined) | 2.0 |\n"), "{md}");
+        // n: a = (0.5, 0.25, 0.125), mean 0.2917, s = 0.1909, half-width 0.216.
+        assert!(md.contains("| n | 0.292 ± 0.216 | — (2 undefined) | 2.0 |\n"), "{md}");
+        // Three columns (a, b, time) fit one table.
+        assert_eq!(md.matches("| method |").count(), 1, "{md}");
         let csv = s.to_csv();
         assert!(csv.contains("m:a,3,0,2,") && csv.contains("n:b,0,2,,,"), "{csv}");
     }

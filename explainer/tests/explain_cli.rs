@@ -615,3 +615,72 @@ fn the_new_methods_explain_scenes_and_integrated_gradients_print_their_completen
     let output = explain(dir.path(), &["--method", "smooth-grad", "--composite", "epsilon_plus"]);
     assert!(!output.status.success() && stderr(&output).contains("computes no LRP"), "{}", stderr(&output));
 }
+
+// ---- issue 12: ResNets ----
+
+/// The book's ResNet panel (`book/src/explaining-a-resnet.md`): the command it shows, run here,
+/// draws the committed panel byte for byte.
+#[test]
+fn resnet_panel_is_what_explain_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = fixture("resnet18_narrow.safetensors");
+    let image = fixture("scene.png");
+    let out = dir.path().join("resnet");
+    let output = explain(
+        dir.path(),
+        &[
+            "--arch",
+            "resnet18-narrow",
+            "--weights",
+            weights.to_str().unwrap(),
+            "--image",
+            image.to_str().unwrap(),
+            "--class",
+            "3",
+            "--composite",
+            "epsilon_gamma_box",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let book = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../book/src/resnet/scene_c3_panel.png");
+    let drawn = std::fs::read(out.join("scene_c3_panel.png")).unwrap();
+    assert!(
+        drawn == std::fs::read(&book).unwrap(),
+        "the book's panel is stale: rerun the command in {}",
+        book.display()
+    );
+    let lrp = npy_values(&out.join("scene_c3_lrp_epsilon_gamma_box.npy"));
+    assert_eq!(lrp.len(), 3 * 224 * 224);
+    assert!(lrp.iter().all(|v| v.is_finite()) && lrp.iter().any(|v| *v != 0.0));
+}
+
+#[test]
+fn resnet_weights_are_found_in_the_cache_or_said_how_to_get() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = fixture("scene.png");
+    let output = explain(dir.path(), &["--arch", "resnet50", "--image", image.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("resnet50-11ad3fa6.pth"), "{message}");
+    assert!(message.contains("torchvision.models.resnet50(weights="), "{message}");
+    assert!(message.contains("huggingface.co/timm/resnet50"), "{message}");
+    // The narrow fixture under ResNet-18's cache name: found, then refused as the wrong shapes.
+    let cache = dir.path().join("torch/hub/checkpoints");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::copy(fixture("resnet18_narrow.pth"), cache.join("resnet18-f37072fd.pth")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_explain"))
+        .args(["--arch", "resnet18", "--image", image.to_str().unwrap()])
+        .args(["--out", dir.path().join("o").to_str().unwrap()])
+        .env("TORCH_HOME", dir.path().join("torch"))
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert!(!output.status.success());
+    assert!(message.contains("resnet18-f37072fd.pth"), "{message}");
+    assert!(
+        message.contains("mis-shaped conv1.weight: [8, 3, 7, 7] in the file, expected [64, 3, 7, 7]"),
+        "{message}"
+    );
+}

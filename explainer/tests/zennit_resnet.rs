@@ -217,3 +217,17 @@ fn loading_accepts_batch_counters_and_lists_every_mismatch() {
     assert!(error.contains("unexpected layer1.1.conv1.weight"), "{error}");
     assert_eq!(tensors["conv1.weight"].dims(), [8, 3, 7, 7]);
 }
+
+/// torchvision's `.pth` in both formats (zip, and the legacy pickle of its older files) loads
+/// to the same network as the safetensors file: the same logits, bit for bit.
+#[test]
+fn pth_files_in_both_formats_load_the_same_network() {
+    let case = Case::load(ResNetConfig::resnet18_narrow());
+    let x = case.input(DType::F64);
+    let expected = case.model(DType::F64).forward(&x).unwrap();
+    for file in ["resnet18_narrow.pth", "resnet18_narrow_legacy.pth"] {
+        let model = ResNet::load(&fixture(file), &case.config, &Device::Cpu, DType::F64).unwrap();
+        let logits = model.forward(&x).unwrap();
+        assert_eq!(rel_l2(&logits, &expected), 0.0, "{file}");
+    }
+}

@@ -110,6 +110,7 @@ impl ResNetConfig {
         self.widths[3] * self.block.expansion()
     }
 
+    // ANCHOR: plan
     /// The layers in the order of torchvision's forward pass, each with the values it reads.
     pub fn plan(&self) -> Vec<Planned> {
         let mut plan = Plan::default();
@@ -162,6 +163,7 @@ impl ResNetConfig {
         plan.push("fc", Op::Linear([self.classes, channels]));
         plan.0
     }
+    // ANCHOR_END: plan
 }
 
 /// One planned layer: torchvision's module name, what it is, the values it reads.

@@ -9,10 +9,11 @@
 use candle_core::{DType, Device};
 use image::{Rgb, RgbImage};
 
+use crate::attribution::AnyAttributor;
 use crate::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
 use crate::prediction::{Prediction, top_predictions};
 use crate::scenes::{SCENE_SIZE, Scene, Shape, generate_scene, scenes_to_input};
-use crate::{Attributor, Result, Vgg};
+use crate::{Result, Vgg};
 
 /// How much the 64×64 scenes are enlarged in panels.
 pub const ZOOM: u32 = 4;
@@ -53,13 +54,13 @@ pub fn explain_scene(
     model: &Vgg,
     seed: u64,
     scene: Scene,
-    attributors: &[(&str, &dyn Attributor)],
+    attributors: &[(&str, &dyn AnyAttributor)],
 ) -> Result<ScenePanel> {
     let input = scenes_to_input(std::slice::from_ref(&scene), &Device::Cpu, model.dtype())?;
     let mut maps = Vec::new();
     let mut logits = None;
     for (name, attributor) in attributors {
-        let attribution = attributor.attribute(model, &input, scene.class)?;
+        let attribution = attributor.prepare_any(model)?.attribute(&input, scene.class)?;
         maps.push(((*name).to_string(), RelevanceMap::from_tensor(&attribution.relevance, 0)?));
         logits = Some(attribution.logits);
     }
@@ -131,7 +132,7 @@ mod tests {
         let model = shapes_model(&Device::Cpu, DType::F32).unwrap();
         let (seed, scene) = one_scene_per_class(1_000_000_000).remove(0);
         let lrp = Lrp::default();
-        let attributors: [(&str, &dyn Attributor); 2] =
+        let attributors: [(&str, &dyn AnyAttributor); 2] =
             [("gradient_x_input", &GradientTimesInput), ("lrp", &lrp)];
         let explained = explain_scene(&model, seed, scene.clone(), &attributors).unwrap();
         let tile = SCENE_SIZE * ZOOM;

@@ -580,6 +580,42 @@ fn composite_flags_the_method_does_not_take_are_errors() {
     assert!(list.contains("(takes --epsilon, --alpha)"), "{list}");
 }
 
+// ---- issue 16: SmoothGrad, Integrated Gradients and Occlusion on the command line ----
+
+#[test]
+fn the_new_methods_explain_scenes_and_integrated_gradients_print_their_completeness() {
+    let dir = tempfile::tempdir().unwrap();
+    for (method, name) in [
+        ("smooth-grad", "smooth_grad"),
+        ("smooth-grad-x-input", "smooth_grad_x_input"),
+        ("integrated-gradients", "integrated_gradients"),
+        ("occlusion", "occlusion"),
+    ] {
+        let out = dir.path().join(name);
+        let output = explain(
+            dir.path(),
+            &["--scenes", "2", "--method", method, "--samples", "4", "--out", out.to_str().unwrap()],
+        );
+        assert!(output.status.success(), "{method}: {}", stderr(&output));
+        let text = stdout(&output);
+        assert!(text.contains(&format!("Σ {name}")), "{method}: {text}");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2, "{method}: two panels");
+        // Completeness: printed for Integrated Gradients only, within 1 % at the default nodes.
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains("completeness")).collect();
+        assert_eq!(lines.len(), if name == "integrated_gradients" { 2 } else { 0 }, "{text}");
+        for line in lines {
+            let end = line.find(" % of").unwrap();
+            let start = line[..end].rfind('(').unwrap() + 1;
+            let percent: f64 = line[start..end].parse().unwrap();
+            assert!(percent < 1.0, "{line}");
+        }
+    }
+    let output = explain(dir.path(), &["--method", "occlusion", "--patch", "4", "--stride", "5"]);
+    assert!(!output.status.success() && stderr(&output).contains("--stride"), "{}", stderr(&output));
+    let output = explain(dir.path(), &["--method", "smooth-grad", "--composite", "epsilon_plus"]);
+    assert!(!output.status.success() && stderr(&output).contains("computes no LRP"), "{}", stderr(&output));
+}
+
 // ---- issue 12: ResNets ----
 
 /// The book's ResNet panel (`book/src/explaining-a-resnet.md`): the command it shows, run here,

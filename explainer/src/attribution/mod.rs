@@ -6,18 +6,35 @@
 //! with itself. Two engines compute the modified gradient of the rules ([`crate::rules`]):
 //! [`explicit`] (the default, fast: a hand-written backward pass over the recorded forward
 //! pass) and [`autograd`] (the sheet's trick through candle's autograd, as a reference).
+//!
+//! The gradient-based and perturbation methods are built on the prepared gradient and the
+//! prepared forward pass: [`SmoothGrad`] (noisy copies), [`IntegratedGradients`] (a path from a
+//! [`Baseline`], a [`Quadrature`]) and [`Occlusion`] (sliding patches), each with its own
+//! prepared type; [`AnyAttributor`] and [`Explain`] hold any of them behind one interface.
 
 pub mod autograd;
+pub mod baseline;
+pub mod dynamic;
 pub mod explicit;
 pub mod gradient;
+pub mod integrated_gradients;
 pub mod lrp;
+pub mod occlusion;
 pub mod prepared;
+pub mod quadrature;
 mod ratio;
+pub mod smooth_grad;
 pub(crate) mod step;
 
+pub use baseline::Baseline;
+pub use dynamic::{AnyAttributor, Explain};
 pub use gradient::{Gradient, GradientTimesInput};
+pub use integrated_gradients::{IntegratedAttribution, IntegratedGradients};
 pub use lrp::{Engine, Lrp};
+pub use occlusion::Occlusion;
 pub use prepared::Prepared;
+pub use quadrature::Quadrature;
+pub use smooth_grad::SmoothGrad;
 
 use candle_core::Tensor;
 

@@ -15,10 +15,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use candle_core::{DType, Device};
 use clap::Parser;
+use explainer::attribution::AnyAttributor;
 use explainer::evaluation::{Benchmark, Mask, Method, PixelFlipping, Replacement, compared_composites};
 use explainer::scene_panels::{explain_scene, one_scene_per_class};
 use explainer::scenes::{SCENE_SIZE, TEST_SEEDS, generate_scenes, scenes_to_input};
-use explainer::{Attributor, Vgg, VggConfig, shipped};
+use explainer::{Vgg, VggConfig, shipped};
 use image::{Rgb, RgbImage};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -104,10 +105,10 @@ fn main() -> Result<()> {
 
 /// One row per class (`scene | mask | one heatmap per method`), rows stacked.
 fn draw(model: &Vgg, methods: &[Method], first_seed: u64) -> Result<RgbImage> {
-    let lrps: Vec<(&str, &dyn Attributor)> = methods
+    let lrps: Vec<(&str, &dyn AnyAttributor)> = methods
         .iter()
         .filter_map(|m| match m {
-            Method::Lrp { name, lrp } => Some((name.as_str(), lrp as &dyn Attributor)),
+            Method::Lrp { name, lrp } => Some((name.as_str(), lrp as &dyn AnyAttributor)),
             _ => None,
         })
         .collect();

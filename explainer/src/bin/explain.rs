@@ -26,15 +26,16 @@ use candle_core::{DType, Device, Tensor};
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use explainer::arguments::{Architecture, count_in};
+use explainer::attribution::{
+    AnyAttributor, Baseline, IntegratedGradients, Occlusion, Quadrature, SmoothGrad,
+};
 use explainer::classes::{ClassSelector, imagenet_classes};
 use explainer::console::{self, Console};
 use explainer::heatmap::{RelevanceMap, Tile, method_title, titled_panel};
 use explainer::model::Network;
 use explainer::output_files::{OutputSet, check_output_directory};
 use explainer::scene_panels::{explain_scene, one_scene_per_class};
-use explainer::{
-    Attributor, Canonization, Engine, GradientTimesInput, Lrp, Preset, PresetOptions, VggConfig,
-};
+use explainer::{Canonization, Engine, GradientTimesInput, Lrp, Preset, PresetOptions, VggConfig};
 use explainer::{Gradient, checkpoint, image, npy, prediction, scenes, shipped};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -165,6 +166,46 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     precision: Precision,
 
+    /// SmoothGrad: the noise's standard deviation as a share of each image's value range.
+    #[arg(long, default_value_t = 0.15)]
+    noise_level: f64,
+
+    /// SmoothGrad: noisy copies per image (≥ 1).
+    #[arg(long, default_value_t = 16)]
+    samples: usize,
+
+    /// SmoothGrad: the seed of the noise (ChaCha8; each image's noise also depends on its values).
+    #[arg(long, default_value_t = 0)]
+    noise_seed: u64,
+
+    /// Integrated Gradients: where the path starts.
+    #[arg(long, value_enum, default_value_t = BaselineChoice::Zeros)]
+    baseline: BaselineChoice,
+
+    /// Integrated Gradients with `--baseline blurred`: the blur's standard deviation in pixels.
+    #[arg(long, default_value_t = 5.0)]
+    blur_sigma: f64,
+
+    /// Integrated Gradients: nodes of the quadrature (≥ 2 for the trapezoid rule).
+    #[arg(long, default_value_t = 128)]
+    steps: usize,
+
+    /// Integrated Gradients: the quadrature rule.
+    #[arg(long, value_enum, default_value_t = QuadratureChoice::Trapezoid)]
+    quadrature: QuadratureChoice,
+
+    /// Occlusion: the side of the square patch in pixels.
+    #[arg(long, default_value_t = 8)]
+    patch: usize,
+
+    /// Occlusion: how far the patch moves, 1..=patch pixels.
+    #[arg(long, default_value_t = 4)]
+    stride: usize,
+
+    /// Occlusion: the value the patch writes (in the normalised input space; 0 is the mean colour).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    fill: f64,
+
     /// Whether --gamma was on the command line (set from the matches, not a flag).
     #[arg(skip)]
     gamma_given: bool,
@@ -180,10 +221,35 @@ enum Method {
     Gradient,
     /// Gradient×Input, x ⊙ ∂f_c/∂x.
     GradientXInput,
-    /// LRP with the sheet's composite.
+    /// LRP with the sheet's composite, or the one --composite names.
     Lrp,
+    /// SmoothGrad: the gradient averaged over noisy copies (--noise-level, --samples, --noise-seed).
+    SmoothGrad,
+    /// SmoothGrad×Input: each noisy copy times its gradient, averaged.
+    SmoothGradXInput,
+    /// Integrated Gradients (--baseline, --steps, --quadrature); prints the completeness residual
+    /// ΣR − (f(x) − f(baseline)).
+    IntegratedGradients,
+    /// Occlusion: the logit's drop when a patch is filled (--patch, --stride, --fill).
+    Occlusion,
     /// Gradient×Input and LRP side by side.
     All,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BaselineChoice {
+    /// Zeros in the normalised input space (the mean colour).
+    Zeros,
+    /// The image blurred by a Gaussian of --blur-sigma pixels.
+    Blurred,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum QuadratureChoice {
+    /// The trapezoid rule on equally spaced nodes.
+    Trapezoid,
+    /// Gauss–Legendre nodes (exact for polynomials of degree 2·steps − 1).
+    GaussLegendre,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -245,11 +311,13 @@ fn run(args: &Args, console: &mut Console) -> Result<bool> {
         Precision::F64 => DType::F64,
     };
     let (lrp_name, lrp) = lrp_attributor(args)?;
-    let methods: Vec<(&str, &dyn Attributor)> = match args.method {
-        Method::Gradient => vec![("gradient", &Gradient)],
-        Method::GradientXInput => vec![("gradient_x_input", &GradientTimesInput)],
-        Method::Lrp => vec![(&lrp_name, &lrp)],
-        Method::All => vec![("gradient_x_input", &GradientTimesInput), (&lrp_name, &lrp)],
+    let other = other_attributor(args)?;
+    let methods: Vec<(&str, &dyn AnyAttributor)> = match (args.method, &other) {
+        (_, Some((name, attributor))) => vec![(name, attributor.as_ref())],
+        (Method::Gradient, _) => vec![("gradient", &Gradient)],
+        (Method::GradientXInput, _) => vec![("gradient_x_input", &GradientTimesInput)],
+        (Method::All, _) => vec![("gradient_x_input", &GradientTimesInput), (&lrp_name, &lrp)],
+        _ => vec![(&lrp_name, &lrp)],
     };
     check_output_directory(&args.out).with_context(|| format!("--out {}", args.out.display()))?;
     if args.image.is_empty() && args.images_from.is_none() {
@@ -277,7 +345,9 @@ fn lrp_attributor(args: &Args) -> Result<(String, Lrp)> {
     .into_iter()
     .filter_map(|(given, flag)| given.then_some(flag))
     .collect();
-    if let (Method::Gradient | Method::GradientXInput, Some(flag)) = (args.method, given.first()) {
+    if let Some(flag) = given.first()
+        && !matches!(args.method, Method::Lrp | Method::All)
+    {
         bail!("{flag} sets LRP, but --method {:?} computes no LRP", args.method);
     }
     let gamma = if args.gamma_given { Some(gamma_values(&args.gamma)?) } else { None };
@@ -292,6 +362,56 @@ fn lrp_attributor(args: &Args) -> Result<(String, Lrp)> {
         other => format!("lrp_{}", other.name()),
     };
     Ok((name, Lrp::new(composite).with_engine(engine)))
+}
+
+/// The attributor of `--method smooth-grad`, `smooth-grad-x-input`, `integrated-gradients` or
+/// `occlusion` from its flags, with the name its outputs carry; `None` for the other methods.
+fn other_attributor(args: &Args) -> Result<Option<(&'static str, Box<dyn AnyAttributor>)>> {
+    let smooth = || {
+        SmoothGrad::new(args.noise_level, args.samples, args.noise_seed).context("--noise-level / --samples")
+    };
+    Ok(Some(match args.method {
+        Method::SmoothGrad => ("smooth_grad", Box::new(smooth()?)),
+        Method::SmoothGradXInput => ("smooth_grad_x_input", Box::new(smooth()?.times_input())),
+        Method::IntegratedGradients => ("integrated_gradients", Box::new(integrated_gradients(args)?)),
+        Method::Occlusion => (
+            "occlusion",
+            Box::new(
+                Occlusion::new(args.patch, args.stride, args.fill).context("--patch / --stride / --fill")?,
+            ),
+        ),
+        _ => return Ok(None),
+    }))
+}
+
+/// Integrated Gradients as `--baseline`, `--blur-sigma`, `--steps` and `--quadrature` ask.
+fn integrated_gradients(args: &Args) -> Result<IntegratedGradients> {
+    let baseline = match args.baseline {
+        BaselineChoice::Zeros => Baseline::Zeros,
+        BaselineChoice::Blurred => Baseline::blurred(args.blur_sigma).context("--blur-sigma")?,
+    };
+    let quadrature = match args.quadrature {
+        QuadratureChoice::Trapezoid => Quadrature::Trapezoid,
+        QuadratureChoice::GaussLegendre => Quadrature::GaussLegendre,
+    };
+    IntegratedGradients::new(baseline, args.steps, quadrature).context("--steps / --quadrature")
+}
+
+/// With `--method integrated-gradients`: the completeness residual `ΣR − (f_c(x) − f_c(x̄))` of
+/// one image (`input` `(1, 3, H, W)`, the sum of its relevance, its class), as a line to print.
+fn completeness_line(args: &Args, model: &Network, input: &Tensor, sum: f64, class: usize) -> Result<String> {
+    let ig = integrated_gradients(args)?;
+    let baseline = ig.baseline().images(input)?;
+    let logit = |x: &Tensor| -> Result<f64> {
+        Ok(model.forward(x)?.to_dtype(DType::F64)?.get(0)?.get(class)?.to_scalar()?)
+    };
+    let (fx, fb) = (logit(input)?, logit(&baseline)?);
+    let residual = sum - (fx - fb);
+    Ok(format!(
+        "    completeness: ΣR {sum:.6}, f(x) − f(baseline) {:.6}, residual {residual:.3e} ({:.3} % of |f(x) − f(baseline)|)",
+        fx - fb,
+        100.0 * residual.abs() / (fx - fb).abs().max(f64::MIN_POSITIVE)
+    ))
 }
 
 /// `--gamma`'s values, each argument split at commas and spaces.
@@ -331,7 +451,7 @@ fn scene_count(text: &str) -> std::result::Result<usize, String> {
 fn explain_scenes(
     args: &Args,
     dtype: DType,
-    methods: &[(&str, &dyn Attributor)],
+    methods: &[(&str, &dyn AnyAttributor)],
     console: &mut Console,
 ) -> Result<()> {
     if args.weights.is_some() || args.class.is_some() || args.arch != Architecture::Vgg16 {
@@ -380,6 +500,14 @@ fn explain_scenes(
         let explained =
             explain_scene(&model, seed, scene, methods).with_context(|| format!("scene {seed}"))?;
         let truth = explained.scene.shape().name();
+        let completeness = match explained.relevance_sums.first() {
+            Some((_, sum)) if args.method == Method::IntegratedGradients => {
+                let input =
+                    scenes::scenes_to_input(std::slice::from_ref(&explained.scene), &Device::Cpu, dtype)?;
+                Some(completeness_line(args, &model, &input, *sum, explained.scene.class)?)
+            }
+            _ => None,
+        };
         let path = args.out.join(format!("scene_{seed}_{truth}_panel.png"));
         outputs.add(path.clone(), png_bytes(&explained.image)?);
         let sums: Vec<String> =
@@ -392,6 +520,7 @@ fn explain_scenes(
             sums.join("  "),
             path.display()
         ));
+        lines.extend(completeness);
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -422,7 +551,7 @@ struct Input {
 fn explain_images(
     args: &Args,
     dtype: DType,
-    methods: &[(&str, &dyn Attributor)],
+    methods: &[(&str, &dyn AnyAttributor)],
     console: &mut Console,
 ) -> Result<bool> {
     let device = Device::Cpu;
@@ -509,7 +638,7 @@ struct Run<'a> {
     model: &'a Network,
     names: &'a [&'a str],
     class: Option<usize>,
-    methods: &'a [(&'a str, &'a dyn Attributor)],
+    methods: &'a [(&'a str, &'a dyn AnyAttributor)],
     dtype: DType,
 }
 
@@ -632,7 +761,8 @@ impl Run<'_> {
             .iter()
             .map(|(name, attributor)| {
                 Ok(attributor
-                    .attribute(self.model, &batch, class)
+                    .prepare_any(self.model)
+                    .and_then(|prepared| prepared.attribute(&batch, class))
                     .with_context(|| format!("computing {name}"))?
                     .relevance)
             })
@@ -676,6 +806,10 @@ impl Run<'_> {
             let map = RelevanceMap::from_tensor(relevance, k).with_context(|| format!("{name} heatmap"))?;
             outputs.add(npy_path.clone(), npy::to_npy_bytes(&relevance.narrow(0, k, 1)?)?);
             lines.push(format!("  {name:<17} sum of relevance {:>12.6}   {}", map.sum(), npy_path.display()));
+            if self.args.method == Method::IntegratedGradients {
+                let input = image.tensor.narrow(0, 0, 1)?;
+                lines.push(completeness_line(self.args, self.model, &input, map.sum(), image.class)?);
+            }
             let title = format!("{}, class {}", method_title(name), image.class);
             tiles.push(Tile::heatmap(&map, &[&title, &format!("ΣR = {:.4}", map.sum())], 1));
         }

@@ -1,6 +1,7 @@
 //! Relevance mass accuracy: the share of positive relevance that falls on the object.
 
 use super::mask::Mask;
+use super::metric::{Column, MapMetric, defined};
 use crate::error::{Error, Result};
 use crate::heatmap::RelevanceMap;
 
@@ -33,6 +34,20 @@ pub fn relevance_mass_accuracy(map: &RelevanceMap, mask: &Mask) -> Result<f64> {
     Ok(inside / total)
 }
 // ANCHOR_END: mass_accuracy
+
+/// [`relevance_mass_accuracy`] as a [`MapMetric`] (undefined without positive relevance).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MassAccuracy;
+
+impl MapMetric for MassAccuracy {
+    fn column(&self) -> Column {
+        Column { key: "mass_accuracy", heading: "mass accuracy" }
+    }
+
+    fn score(&self, map: &RelevanceMap, mask: &Mask) -> Result<Option<f64>> {
+        defined(relevance_mass_accuracy(map, mask))
+    }
+}
 
 #[cfg(test)]
 mod tests {

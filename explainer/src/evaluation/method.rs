@@ -1,9 +1,11 @@
 //! The explanation methods an evaluation compares, each turned into one relevance map per image.
 
+use std::sync::Arc;
+
 use candle_core::Tensor;
 
 use super::random_baseline::RandomRelevance;
-use crate::attribution::{Attributor, Gradient, GradientTimesInput, Lrp};
+use crate::attribution::{AnyAttributor, Gradient, GradientTimesInput, Lrp};
 use crate::error::{Error, Result};
 use crate::heatmap::RelevanceMap;
 use crate::model::Vgg;
@@ -24,6 +26,13 @@ pub enum Method {
     },
     /// [`RandomRelevance`]: seeded noise, the baseline.
     Random(RandomRelevance),
+    /// Any other attributor (SmoothGrad, Integrated Gradients, Occlusion, …), under a name.
+    Other {
+        /// The name in tables and legends.
+        name: String,
+        /// The attributor.
+        attributor: Arc<dyn AnyAttributor>,
+    },
 }
 
 impl Method {
@@ -43,12 +52,17 @@ impl Method {
         Self::Lrp { name: name.to_owned(), lrp }
     }
 
+    /// `attributor` called `name` in tables.
+    pub fn other(name: &str, attributor: impl AnyAttributor + 'static) -> Self {
+        Self::Other { name: name.to_owned(), attributor: Arc::new(attributor) }
+    }
+
     /// A short name for tables and legends.
     pub fn name(&self) -> &str {
         match self {
             Self::Gradient => "Gradient",
             Self::GradientTimesInput => "Gradient×Input",
-            Self::Lrp { name, .. } => name,
+            Self::Lrp { name, .. } | Self::Other { name, .. } => name,
             Self::Random(_) => "random",
         }
     }
@@ -71,13 +85,14 @@ impl Method {
                 found: format!("{} classes, {} scenes", classes.len(), scenes.len()),
             });
         }
-        let attributor: &dyn Attributor = match self {
+        let attributor: &dyn AnyAttributor = match self {
             Self::Random(random) => return scenes.iter().map(|&s| random.map(s, width, height)).collect(),
             Self::Gradient => &Gradient,
             Self::GradientTimesInput => &GradientTimesInput,
             Self::Lrp { lrp, .. } => lrp,
+            Self::Other { attributor, .. } => attributor.as_ref(),
         };
-        let prepared = attributor.prepare(model)?;
+        let prepared = attributor.prepare_any(model)?;
         let mut maps: Vec<Option<RelevanceMap>> = vec![None; n];
         let mut distinct: Vec<usize> = classes.to_vec();
         distinct.sort_unstable();

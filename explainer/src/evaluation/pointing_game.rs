@@ -1,6 +1,7 @@
 //! The pointing game: does the most relevant pixel lie on the object?
 
 use super::mask::Mask;
+use super::metric::{Column, MapMetric};
 use super::order::most_relevant_first;
 use crate::error::Result;
 use crate::heatmap::RelevanceMap;
@@ -18,6 +19,20 @@ pub fn pointing_game(map: &RelevanceMap, mask: &Mask) -> Result<bool> {
     Ok(most_relevant_first(map.values()).first().is_some_and(|&i| mask.contains(i)))
 }
 // ANCHOR_END: pointing_game
+
+/// [`pointing_game`] as a [`MapMetric`]: 1 for a hit, 0 for a miss.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PointingGame;
+
+impl MapMetric for PointingGame {
+    fn column(&self) -> Column {
+        Column { key: "pointing_game", heading: "pointing game" }
+    }
+
+    fn score(&self, map: &RelevanceMap, mask: &Mask) -> Result<Option<f64>> {
+        Ok(Some(if pointing_game(map, mask)? { 1.0 } else { 0.0 }))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! Relevance rank accuracy: how many of the K most relevant pixels lie on the object.
 
 use super::mask::Mask;
+use super::metric::{Column, MapMetric};
 use super::order::most_relevant_first;
 use crate::error::Result;
 use crate::heatmap::RelevanceMap;
@@ -22,6 +23,20 @@ pub fn relevance_rank_accuracy(map: &RelevanceMap, mask: &Mask) -> Result<f64> {
     Ok(hits as f64 / k as f64)
 }
 // ANCHOR_END: rank_accuracy
+
+/// [`relevance_rank_accuracy`] as a [`MapMetric`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RankAccuracy;
+
+impl MapMetric for RankAccuracy {
+    fn column(&self) -> Column {
+        Column { key: "rank_accuracy", heading: "rank accuracy" }
+    }
+
+    fn score(&self, map: &RelevanceMap, mask: &Mask) -> Result<Option<f64>> {
+        relevance_rank_accuracy(map, mask).map(Some)
+    }
+}
 
 #[cfg(test)]
 mod tests {

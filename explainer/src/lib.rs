@@ -1,6 +1,6 @@
 //! Explain image classifiers with Gradient, Gradient×Input and LRP, on candle.
 //!
-//! Exercise 4 of sheet 11 as a general LRP library: a VGG network held as a plain list of
+//! Exercise 4 of sheet 11 as a general LRP library: a VGG or ResNet held as a small graph of
 //! layers ([`model`]), LRP rules as data for one generic step ([`rules`]: LRP-0, ε, γ, z⁺, αβ,
 //! flat, w², zB, Pass, Norm, the gradient), composites that pick a rule per layer as data
 //! ([`composite`]: the sheet's and zennit's presets), and attributors that, prepared once for a

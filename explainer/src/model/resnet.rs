@@ -12,7 +12,7 @@ use super::batch_norm::BatchNorm2d;
 use super::layer::{Affine, Conv2d, Layer, Linear};
 use super::network::{InputSpec, Network, NetworkBuilder};
 use super::resnet_config::{Op, Planned, ResNetConfig};
-use super::weights::{check_values, read_state_dict};
+use super::weights::{check_state_dict, read_state_dict};
 use crate::error::{Error, Result};
 
 /// A torchvision ResNet: a [`Network`] built from a [`ResNetConfig`] with torchvision's module
@@ -172,36 +172,8 @@ impl ResNet {
         dtype: DType,
     ) -> Result<Self> {
         let expected = expected_tensors(config);
-        let mut problems = Vec::new();
-        for (key, shape) in &expected {
-            match tensors.get(key) {
-                None => problems.push(format!("missing {key} (expected shape {shape:?})")),
-                Some(t) if t.dims() != shape.as_slice() => {
-                    problems.push(format!("mis-shaped {key}: {:?} in the file, expected {shape:?}", t.dims()))
-                }
-                Some(_) => {}
-            }
-        }
-        let known: HashMap<&str, ()> = expected.iter().map(|(k, _)| (k.as_str(), ())).collect();
-        let mut extra: Vec<String> = tensors
-            .iter()
-            .filter(|(k, _)| !known.contains_key(k.as_str()) && !is_batch_counter(k, config))
-            .map(|(k, t)| format!("unexpected {k} {:?}", t.dims()))
-            .collect();
-        extra.sort();
-        problems.extend(extra);
-        if !problems.is_empty() {
-            return Err(Error::WeightsMismatch {
-                path: "(in memory)".into(),
-                model: format!("{} (torchvision names)", config.name),
-                problems,
-            });
-        }
-        for (key, _) in &expected {
-            if let Some(t) = tensors.get(key) {
-                check_values(key, t)?;
-            }
-        }
+        let model = format!("{} (torchvision names)", config.name);
+        check_state_dict(&tensors, &expected, |key| is_batch_counter(key, config), model)?;
         Self::from_source(
             config,
             |planned| {

@@ -246,45 +246,16 @@ impl Vgg {
             Naming::Torchvision
         };
         let layers = expected(config, naming)?;
-        let mut problems = Vec::new();
-        for layer in &layers {
-            let bias_shape = vec![layer.file_shape[0]];
-            for (name, shape) in [("weight", &layer.file_shape), ("bias", &bias_shape)] {
-                let key = format!("{}.{name}", layer.prefix);
-                match tensors.get(&key) {
-                    None => problems.push(format!("missing {key} (expected shape {shape:?})")),
-                    Some(t) if t.dims() != shape.as_slice() => problems
-                        .push(format!("mis-shaped {key}: {:?} in the file, expected {shape:?}", t.dims())),
-                    Some(_) => {}
-                }
-            }
-        }
-        let known: std::collections::HashSet<String> = layers
+        let shapes: Vec<(String, Vec<usize>)> = layers
             .iter()
-            .flat_map(|l| [format!("{}.weight", l.prefix), format!("{}.bias", l.prefix)])
+            .flat_map(|l| {
+                [
+                    (format!("{}.weight", l.prefix), l.file_shape.clone()),
+                    (format!("{}.bias", l.prefix), vec![l.file_shape[0]]),
+                ]
+            })
             .collect();
-        let mut extra: Vec<String> = tensors
-            .iter()
-            .filter(|(k, _)| !known.contains(*k))
-            .map(|(k, t)| format!("unexpected {k} {:?}", t.dims()))
-            .collect();
-        extra.sort();
-        problems.extend(extra);
-        if !problems.is_empty() {
-            return Err(Error::WeightsMismatch {
-                path: "(in memory)".into(),
-                model: format!("{} ({naming:?} names)", config.name),
-                problems,
-            });
-        }
-        for layer in &layers {
-            for name in ["weight", "bias"] {
-                let key = format!("{}.{name}", layer.prefix);
-                if let Some(tensor) = tensors.get(&key) {
-                    check_values(&key, tensor)?;
-                }
-            }
-        }
+        check_state_dict(&tensors, &shapes, |_| false, format!("{} ({naming:?} names)", config.name))?;
         let mut next = layers.into_iter();
         Self::from_params(
             config,
@@ -306,12 +277,50 @@ impl Vgg {
     }
 }
 
+/// Checks a state dict against the tensors a model expects (`expected`: name and shape): one
+/// [`Error::WeightsMismatch`] for `model` listing every missing, mis-shaped and unexpected tensor
+/// (a tensor `ignored` accepts is not unexpected), then [`check_values`] on every expected tensor.
+pub(crate) fn check_state_dict(
+    tensors: &HashMap<String, Tensor>,
+    expected: &[(String, Vec<usize>)],
+    ignored: impl Fn(&str) -> bool,
+    model: String,
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for (key, shape) in expected {
+        match tensors.get(key) {
+            None => problems.push(format!("missing {key} (expected shape {shape:?})")),
+            Some(t) if t.dims() != shape.as_slice() => {
+                problems.push(format!("mis-shaped {key}: {:?} in the file, expected {shape:?}", t.dims()))
+            }
+            Some(_) => {}
+        }
+    }
+    let known: std::collections::HashSet<&str> = expected.iter().map(|(k, _)| k.as_str()).collect();
+    let mut extra: Vec<String> = tensors
+        .iter()
+        .filter(|(k, _)| !known.contains(k.as_str()) && !ignored(k))
+        .map(|(k, t)| format!("unexpected {k} {:?}", t.dims()))
+        .collect();
+    extra.sort();
+    problems.extend(extra);
+    if !problems.is_empty() {
+        return Err(Error::WeightsMismatch { path: "(in memory)".into(), model, problems });
+    }
+    for (key, _) in expected {
+        if let Some(t) = tensors.get(key) {
+            check_values(key, t)?;
+        }
+    }
+    Ok(())
+}
+
 /// Elements checked at a time by [`check_values`] (bounds its extra memory to 8 MB).
 const CHECK_CHUNK: usize = 1 << 20;
 
 /// `Ok(())` if `tensor` is floating point and every entry is finite; otherwise
 /// [`Error::InvalidWeight`] naming it, with the first bad entry. Reads the tensor in chunks.
-pub(crate) fn check_values(name: &str, tensor: &Tensor) -> Result<()> {
+fn check_values(name: &str, tensor: &Tensor) -> Result<()> {
     let invalid = |why: String| Error::InvalidWeight { path: "(in memory)".into(), tensor: name.into(), why };
     if !tensor.dtype().is_float() {
         return Err(invalid(format!(

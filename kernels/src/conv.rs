@@ -67,9 +67,14 @@ impl Conv2dConfig {
 
 /// A convolution weight `(O, C, k, k)` with its padding and stride, prepared for fast passes.
 ///
-/// On a 3×3 kernel with stride 1, padding ≤ 2 and enough channels ([`winograd::suits`]), on
-/// the CPU and outside candle's autograd, both passes run by Winograd F(4×4, 3×3) with one
-/// kernel transform, made on the first pass and kept. Otherwise the convolution is `im2col`
+/// On a 3×3 kernel with stride 1, padding ≤ 2 and enough channels ([`winograd::suits`]), in
+/// float32, on the CPU and outside candle's autograd, both passes run by Winograd F(4×4, 3×3)
+/// with one kernel transform, made on the first pass and kept. Float64 is the reference
+/// precision and always takes the direct path below: it computes every output by the same
+/// sum, so outputs of identical input windows (a flat image region) are bit-identical and tie
+/// in a max-pool exactly as in PyTorch, where Winograd's output transform computes the
+/// positions of a tile by different sums and breaks such ties by rounding (which moves a
+/// gradient to another pixel). Otherwise the convolution is `im2col`
 /// and a matrix product ([`im2col::conv2d_with_config`]; a 1×1 kernel with stride 1 and no
 /// padding multiplies the input itself, a strided 1×1 kernel a subsample of it). The transpose
 /// is, with stride 1, a convolution with the kernel transposed and flipped (kept), or, with
@@ -191,7 +196,7 @@ impl ConvKernel {
             && data.device().is_cpu()
             && !data.track_op()
             && !self.weight.track_op()
-            && matches!(self.weight.dtype(), DType::F32 | DType::F64))
+            && self.weight.dtype() == DType::F32)
     }
 
     /// The Winograd kernel transform, made on first use.
@@ -274,26 +279,55 @@ mod tests {
     }
 
     /// The transposed map is the adjoint, ⟨s, W⋆x⟩ = ⟨Wᵀs, x⟩, on every path: the fold (fewer
-    /// input than output channels), the flipped kernel and Winograd.
+    /// input than output channels), the flipped kernel (float64 takes both) and Winograd
+    /// (16 channels in float32), each against the direct convolution in float64.
     #[test]
     fn transposed_is_the_adjoint_on_every_path() {
         let d = Device::Cpu;
-        for (o, c) in [(5, 3), (3, 5), (16, 16)] {
+        // (output channels, input channels, dtype, whether Winograd, tolerance relative to the largest value)
+        let cases = [
+            (5, 3, DType::F64, false, 1e-12),
+            (3, 5, DType::F64, false, 1e-12),
+            (16, 16, DType::F64, false, 1e-12),
+            (16, 16, DType::F32, true, 1e-5),
+        ];
+        for (o, c, dtype, winograd, tolerance) in cases {
             let w = Tensor::randn(0f64, 1.0, (o, c, 3, 3), &d).unwrap();
-            let conv = ConvKernel::new(w.clone(), 1).unwrap();
             let x = Tensor::randn(0f64, 1.0, (2, c, 6, 6), &d).unwrap();
             let s = Tensor::randn(0f64, 1.0, (2, o, 6, 6), &d).unwrap();
-            let y = conv.forward(&x, None, false).unwrap();
+            let conv = ConvKernel::new(w.to_dtype(dtype).unwrap(), 1).unwrap();
+            let (xd, sd) = (x.to_dtype(dtype).unwrap(), s.to_dtype(dtype).unwrap());
+            assert_eq!(conv.by_winograd(&xd).unwrap(), winograd, "{o}x{c} {dtype:?}");
+            let y = conv.forward(&xd, None, false).unwrap().to_dtype(DType::F64).unwrap();
             let direct = im2col::conv2d(&x, &w, 1).unwrap();
-            assert!(max_abs(&(&y - &direct).unwrap()) < 1e-12, "forward {o}x{c}");
-            let lhs = (&s * &y).unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
-            let transposed = conv.transposed(&s, x.shape()).unwrap();
-            let rhs = (&transposed * &x).unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
-            approx::assert_relative_eq!(lhs, rhs, max_relative = 1e-12);
+            assert!(max_abs(&(&y - &direct).unwrap()) < tolerance * max_abs(&direct), "forward {o}x{c}");
+            let transposed = conv.transposed(&sd, xd.shape()).unwrap();
+            let lhs = (&s * &direct).unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
+            let rhs = (&transposed.to_dtype(DType::F64).unwrap() * &x)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f64>()
+                .unwrap();
+            approx::assert_relative_eq!(lhs, rhs, max_relative = tolerance * 10.0);
             // Twice: the kept transform or flip gives the same result.
-            let again = conv.transposed(&s, x.shape()).unwrap();
+            let again = conv.transposed(&sd, xd.shape()).unwrap();
             assert_eq!(max_abs(&(&again - &transposed).unwrap()), 0.0);
         }
+    }
+
+    /// Float64 never takes Winograd, so identical input windows give bit-identical outputs:
+    /// on a constant input every interior output of a channel is the same number.
+    #[test]
+    fn float64_outputs_of_identical_windows_are_identical() {
+        let d = Device::Cpu;
+        let w = Tensor::randn(0f64, 1.0, (32, 32, 3, 3), &d).unwrap();
+        let x = Tensor::ones((1, 32, 12, 12), DType::F64, &d).unwrap();
+        let y = ConvKernel::new(w, 1).unwrap().forward(&x, None, false).unwrap();
+        let interior = y.narrow(2, 1, 10).unwrap().narrow(3, 1, 10).unwrap();
+        let first = interior.narrow(2, 0, 1).unwrap().narrow(3, 0, 1).unwrap();
+        let spread = interior.broadcast_sub(&first).unwrap();
+        assert_eq!(max_abs(&spread), 0.0);
     }
 
     #[test]

@@ -22,7 +22,9 @@
 //! Rounding: the transforms' coefficients go up to 8 and their sums cancel, so the result
 //! rounds more than a direct convolution: in float32 about 1e-5 of the largest output on
 //! VGG-16's layers instead of 4e-7 (the `convolution` bench; the tests bound it by 2e-5), in
-//! float64 about 1e-15.
+//! float64 about 1e-15. It also computes the positions of a tile by different sums, so outputs
+//! of identical input windows differ by rounding where a direct convolution gives them equal;
+//! [`crate::ConvKernel`] therefore takes Winograd in float32 only.
 //!
 //! Work is done in bands of tile rows (so that the transformed tiles stay in cache) and
 //! split over rayon's threads: by input channel for the input transform, by output channel

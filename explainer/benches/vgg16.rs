@@ -22,13 +22,17 @@
 
 mod common;
 
+use common::floor::{Machine, Method};
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use common::{json_number, load_average, median_seconds, peak_rss_mb, pytorch, reference};
 
 use candle_core::{DType, Device, Tensor};
-use explainer::{Attributor, Composite, Engine, GradientTimesInput, Lrp, Preset, Vgg, VggConfig};
+use explainer::{
+    Attributor, Composite, Engine, GradientTimesInput, Lrp, Preset, PresetOptions, Vgg, VggConfig,
+};
 use rand::{Rng, SeedableRng};
 
 /// mimalloc keeps freed memory for reuse (see the workspace Cargo.toml).
@@ -93,8 +97,8 @@ fn rel_l2(a: &Tensor, b: &Tensor) -> anyhow::Result<f64> {
 }
 
 /// Float32 LRP and Gradient×Input by the explicit engine (Winograd) and float32 LRP by the
-/// autograd engine (direct convolution), each against float64 (explicit engine; Winograd's
-/// float64 rounding is ~1e-15) on the same network (seed) and input.
+/// autograd engine (direct convolution), each against float64 (explicit engine, direct
+/// convolutions) on the same network (seed) and input.
 fn accuracy(vgg: &Vgg, x: &Tensor, class: usize) -> anyhow::Result<()> {
     let vgg64 = Vgg::random(&VggConfig::vgg16(), SEED, x.device(), DType::F64)?;
     let x64 = x.to_dtype(DType::F64)?;
@@ -154,35 +158,44 @@ fn main() -> anyhow::Result<()> {
     };
     let gxi = time(&GradientTimesInput)?;
     let lrp = time(&Lrp::default())?;
-    let defaults = Default::default();
-    let egb = time(&Lrp::new(Preset::EpsilonGammaBox.composite(&defaults)?))?;
-    let eabf = time(&Lrp::new(Preset::EpsilonAlpha2Beta1Flat.composite(&defaults)?))?;
+    let defaults = PresetOptions::default();
+    let mut presets = Vec::new();
+    for preset in Preset::ALL.into_iter().filter(|p| *p != Preset::Sheet) {
+        presets.push((preset.name(), time(&Lrp::new(preset.composite(&defaults)?))?));
+    }
     println!(
         "ours, batch {batch}, medians of {runs} runs (class {class}, load average {:.1}):",
         load_average().unwrap_or(f64::NAN)
     );
-    let timed = [
-        ("forward", forward),
-        ("gradient_x_input", gxi),
-        ("lrp", lrp),
-        ("epsilon_gamma_box", egb),
-        ("epsilon_alpha2_beta1_flat", eabf),
-    ];
-    for (name, (s, cpu, _)) in timed {
+    let timed = [("forward", forward), ("gradient_x_input", gxi), ("lrp", lrp)];
+    for (name, (s, cpu, _)) in timed.iter().chain(&presets) {
         let rate = batch as f64 / s;
-        println!("  {name:<18} {s:>8.3} s   {rate:>6.2} images/s   (CPU {cpu:.3} s per run, all threads)");
+        println!("  {name:<26} {s:>8.3} s   {rate:>6.2} images/s   (CPU {cpu:.3} s per run, all threads)");
     }
     println!(
-        "  first calls (kernel transforms made and kept): forward {first_forward:.3} s, LRP {:.3} s, \
-         epsilon_gamma_box {:.3} s, epsilon_alpha2_beta1_flat {:.3} s",
-        lrp.2, egb.2, eabf.2
+        "  first calls (kernel transforms made and kept): forward {first_forward:.3} s, LRP {:.3} s",
+        lrp.2
     );
     // The sheet's composite is the yardstick for the others.
+    println!("  against the sheet's composite (its first call {:.3} s):", lrp.2);
+    for (name, (s, _, first)) in &presets {
+        println!("    {name:<26} {:>5.2}×   (first call {first:.3} s)", s / lrp.0);
+    }
+    let machine = Machine::measure()?;
+    let input = (batch, 3, 224, 224);
     println!(
-        "  against the sheet's composite: epsilon_gamma_box {:.2}×, epsilon_alpha2_beta1_flat {:.2}×",
-        egb.0 / lrp.0,
-        eabf.0 / lrp.0
+        "  floor (roofline: {:.0} GFLOP/s matrix product, {:.1} GB/s STREAM triad, measured now):",
+        machine.flops / 1e9,
+        machine.bandwidth / 1e9
     );
+    for (name, method, (s, _, _)) in [
+        ("forward", Method::Forward, forward),
+        ("gradient_x_input", Method::GradientTimesInput, gxi),
+        ("lrp", Method::SheetLrp, lrp),
+    ] {
+        let floor = machine.floor(&vgg, input, method);
+        println!("    {name:<18} floor {floor:>7.3} s   ours {:>5.2}× the floor", s / floor);
+    }
     let ours = [("forward", forward.0), ("gradient_x_input", gxi.0), ("lrp", lrp.0)];
     let peak = peak_rss_mb();
     match peak {
@@ -205,7 +218,8 @@ fn main() -> anyhow::Result<()> {
 
     if let (Some(python), true) = (&args.python, args.zennit) {
         let json = reference(python, "zennit_reference.py", threads, runs, args.batch)?;
-        for (name, s) in [("epsilon_gamma_box", egb.0), ("epsilon_alpha2_beta1_flat", eabf.0)] {
+        for (name, (s, _, _)) in presets.iter().filter(|(name, _)| json.contains(&format!("zennit_{name}_s")))
+        {
             match json_number(&json, &format!("zennit_{name}_s")) {
                 Some(z) => println!("{name:<26} ours {s:>7.3}s  zennit {z:>7.3}s  {:>6.3}× zennit", s / z),
                 None => println!("{name:<26} (no zennit_{name}_s in the output)"),

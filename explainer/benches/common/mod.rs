@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod floor;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;

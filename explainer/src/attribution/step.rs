@@ -100,13 +100,22 @@ impl ModifiedStep {
         let layer = &network.model().layers()[index];
         let affine = layer.affine().ok_or_else(|| self.error("a modified step needs parameters"))?;
         let mut out: Contributions = Vec::new();
-        for (group, prepared) in self.spec.groups.iter().zip(&self.groups) {
+        // The denominator of the next group when it is the complement of this one.
+        let mut complement: Option<Tensor> = None;
+        let live = |group: &Group| -> Vec<usize> {
+            (0..group.terms.len())
+                .filter(|&k| !(a_nonnegative && group.terms[k].input == Input::Negative))
+                .collect()
+        };
+        for (i, (group, prepared)) in self.spec.groups.iter().zip(&self.groups).enumerate() {
+            let given = complement.take();
             if group.outputs == crate::rules::Outputs::Negative && z_nonnegative {
                 continue; // no output is negative: the group explains nothing
             }
-            let terms: Vec<usize> = (0..group.terms.len())
-                .filter(|&k| !(a_nonnegative && group.terms[k].input == Input::Negative))
-                .collect();
+            if group.factor == 0.0 {
+                continue; // αβ with β = 0: the group's relevance is 0·(…)
+            }
+            let terms = live(group);
             if terms.is_empty() {
                 continue;
             }
@@ -123,7 +132,16 @@ impl ModifiedStep {
                     cell.get_or_init(|| kernel)
                 }
             };
-            let p = kernel.forward(&stacked, prepared.bias.as_ref(), false)?;
+            let p = match given {
+                Some(p) => p,
+                None => kernel.forward(&stacked, prepared.bias.as_ref(), false)?,
+            };
+            if let Some(next) = self.spec.groups.get(i + 1)
+                && complementary(group, &terms, next, &live(next), a_nonnegative)
+            {
+                // p_next = W·a + b − p = z: one convolution fewer (αβ's second group).
+                complement = Some(z.sub(&p)?);
+            }
             let ratio = Ratio { factor: group.factor, outputs: group.outputs, epsilon: self.epsilon() };
             let s = ratio.over(p, g, z)?;
             let c = kernel.transposed(&s, stacked.shape())?;
@@ -173,6 +191,32 @@ impl ModifiedStep {
     fn error(&self, why: &str) -> Error {
         Error::InvalidParameter { name: "composite", value: self.name.clone(), why: why.into() }
     }
+}
+
+/// Whether the denominators of groups `a` and `b` (over their live `terms`) add up to the
+/// layer's own output `z = W·x + b`: each has one term with sign +1 reading the layer input
+/// itself, one modifies weight and bias by `θ⁺` and the other by `θ⁻`, and `θ⁺ + θ⁻ = θ`.
+/// Then `p_b = z − p_a` (αβ's two groups on a non-negative input), exact up to rounding of
+/// the order of `z`'s and `p_a`'s.
+fn complementary(a: &Group, a_terms: &[usize], b: &Group, b_terms: &[usize], a_nonnegative: bool) -> bool {
+    let ([ka], [kb]) = (a_terms, b_terms) else { return false };
+    let (ta, tb) = (&a.terms[*ka], &b.terms[*kb]);
+    let reads_the_input = |input: &Input| match input {
+        Input::Activation => true,
+        Input::Positive => a_nonnegative,
+        _ => false,
+    };
+    let halves = matches!(
+        (ta.weight, tb.weight),
+        (Modifier::Positive, Modifier::Negative) | (Modifier::Negative, Modifier::Positive)
+    );
+    ta.input == tb.input
+        && reads_the_input(&ta.input)
+        && ta.sign == 1.0
+        && tb.sign == 1.0
+        && ta.weight == ta.bias
+        && tb.weight == tb.bias
+        && halves
 }
 
 /// The tensor a term reads for the layer input `a`.

@@ -32,7 +32,8 @@
 //!    writing the files) in a fresh process (this bench run again as `end_to_end
 //!    --breakdown-child WEIGHTS IMAGE OUT`), `--runs` times; medians of each step's wall time
 //!    and of the process's CPU time over it (all threads; on a busy machine the steadier of the
-//!    two), beside the whole-process time of `explain --version` (start-up and exit alone).
+//!    two) and of the peak resident memory when it ended, beside the whole-process time of
+//!    `explain --version` (start-up and exit alone).
 //!    For comparison, steps `explain` does not take, made afterwards in the same child: a
 //!    prepared model's forward pass called twice (the second reuses the kernels the first
 //!    made), each method called a second time with its kernels kept, and reading the weights
@@ -116,14 +117,17 @@ fn output_with_suffix(dir: &Path, suffix: &str) -> anyhow::Result<(PathBuf, usiz
     Ok((path.clone(), class))
 }
 
-/// One timed step: its name, wall time and this process's CPU time (all threads), in seconds.
-type Step = (String, f64, f64);
+/// One timed step: its name, wall time and this process's CPU time (all threads), in seconds,
+/// and the process's peak resident memory when it ended, in MB.
+type Step = (String, f64, f64, f64);
 
-/// Runs `f` and records its wall and CPU time under `name` in `steps`.
+/// Runs `f` and records its wall and CPU time and the peak memory after it under `name` in
+/// `steps`.
 fn timed<T>(steps: &mut Vec<Step>, name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
     let (t, cpu) = (Instant::now(), cpu_seconds());
     let value = f()?;
-    steps.push((name.to_string(), t.elapsed().as_secs_f64(), cpu_seconds() - cpu));
+    let (wall, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    steps.push((name.to_string(), wall, cpu, peak_rss_mb().unwrap_or(f64::NAN)));
     Ok(value)
 }
 
@@ -138,7 +142,6 @@ fn breakdown(weights: &Path, picture: &Path, out: &Path) -> anyhow::Result<()> {
     let model = timed(&mut steps, "load weights (safetensors)", || {
         Ok(Architecture::Vgg16.load(weights, &device, DType::F32, Canonization::Exact)?)
     })?;
-    let rss_after_load = peak_rss_mb().unwrap_or(f64::NAN);
     let (x, crop) = timed(&mut steps, "read and preprocess the image", || {
         image::check_image_file(picture)?;
         Ok(image::load_input(picture, &device, DType::F32)?)
@@ -198,10 +201,9 @@ fn breakdown(weights: &Path, picture: &Path, out: &Path) -> anyhow::Result<()> {
     }
     drop(model);
     timed(&mut extra, "read the weights file into memory, once", || Ok(std::fs::read(weights)?.len()))?;
-    println!("rss\t{rss_after_load}");
     for (kind, list) in [("step", steps), ("extra", extra)] {
-        for (name, wall, cpu) in list {
-            println!("{kind}\t{name}\t{wall}\t{cpu}");
+        for (name, wall, cpu, rss) in list {
+            println!("{kind}\t{name}\t{wall}\t{cpu}\t{rss}");
         }
     }
     Ok(())
@@ -215,7 +217,8 @@ fn breakdown_lines(stdout: &str, kind: &str) -> Vec<Step> {
             let mut fields = line.split('\t');
             (fields.next() == Some(kind)).then_some(())?;
             let name = fields.next()?.to_string();
-            Some((name, fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+            let mut number = || fields.next()?.parse().ok();
+            Some((name, number()?, number()?, number()?))
         })
         .collect()
 }
@@ -357,7 +360,7 @@ fn main() -> anyhow::Result<()> {
     let replica_out = temp.path().join("replica");
     let mut startup = Vec::new();
     let (mut steps, mut extra) = (Vec::new(), Vec::new());
-    let (mut replica_rss, mut rss_after_load) = (Vec::new(), Vec::new());
+    let mut replica_rss = Vec::new();
     for _ in 0..args.runs {
         startup.push(run_whole_process(&[explain.display().to_string(), "--version".into()], &env)?.wall_s);
         let child: Vec<String> =
@@ -369,38 +372,36 @@ fn main() -> anyhow::Result<()> {
         steps.push(breakdown_lines(&run.stdout, "step"));
         extra.push(breakdown_lines(&run.stdout, "extra"));
         replica_rss.extend(run.peak_rss_mb);
-        let after_load = run.stdout.lines().find_map(|l| l.strip_prefix("rss\t")?.parse::<f64>().ok());
-        rss_after_load.extend(after_load);
     }
     let medians = |runs: &[Vec<Step>]| -> Vec<Step> {
         let names =
             runs.first().map(|r| r.iter().map(|s| s.0.clone()).collect::<Vec<_>>()).unwrap_or_default();
         let column = |k: usize, get: fn(&Step) -> f64| median(runs.iter().filter_map(|r| r.get(k).map(get)));
-        names.into_iter().enumerate().map(|(k, n)| (n, column(k, |s| s.1), column(k, |s| s.2))).collect()
+        let step = |(k, n)| (n, column(k, |s| s.1), column(k, |s| s.2), column(k, |s| s.3));
+        names.into_iter().enumerate().map(step).collect()
     };
     println!(
         "our process, step by step (explain's library calls in a fresh process; medians of {} runs):",
         args.runs
     );
-    println!("  {:<56} {:>8} {:>8}", "", "wall s", "CPU s");
+    println!("  {:<56} {:>8} {:>8} {:>14}", "", "wall s", "CPU s", "peak RSS after");
     let startup = median(startup);
     println!("  {:<56} {startup:8.3}", "process start-up and exit (explain --version)");
     let (mut wall, mut cpu) = (startup, 0.0);
-    for (name, w, c) in medians(&steps) {
+    for (name, w, c, rss) in medians(&steps) {
         (wall, cpu) = (wall + w, cpu + c);
-        println!("  {name:<56} {w:8.3} {c:8.3}");
+        println!("  {name:<56} {w:8.3} {c:8.3} {rss:11.0} MB");
     }
     let whole_cpu = median(ours.iter().filter_map(|r| r.cpu_s));
     println!("  {:<56} {wall:8.3} {cpu:8.3}   (the whole process: {wall_ours:.3}, {whole_cpu:.3})", "sum");
     println!("for comparison, steps explain does not take:");
-    for (name, w, c) in medians(&extra) {
+    for (name, w, c, _) in medians(&extra) {
         println!("  {name:<56} {w:8.3} {c:8.3}");
     }
     let (replica_lrp, _) = output_with_suffix(&replica_out, "_lrp.npy")?;
     println!(
-        "the replica: peak RSS {:.0} MB once the weights are loaded, {:.0} MB at the end (medians, with the \
-         extra steps); its LRP against explain's: relative L2 {:.2e}",
-        median(rss_after_load),
+        "the replica: peak RSS {:.0} MB (median, with the extra steps); its LRP against explain's: relative L2 \
+         {:.2e}",
         median(replica_rss),
         relative_l2(&Tensor::read_npy(&replica_lrp)?, &Tensor::read_npy(&ours_lrp)?)?
     );

@@ -92,3 +92,76 @@ pub fn reference(
 pub fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
+
+/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
+pub fn median(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// Relative L2 distance `‖a − b‖ / ‖b‖`, in float64.
+pub fn relative_l2(a: &candle_core::Tensor, b: &candle_core::Tensor) -> anyhow::Result<f64> {
+    use candle_core::DType;
+    let (a, b) = (a.to_dtype(DType::F64)?, b.to_dtype(DType::F64)?);
+    let diff = a.sub(&b)?.sqr()?.sum_all()?.to_scalar::<f64>()?;
+    Ok((diff / b.sqr()?.sum_all()?.to_scalar::<f64>()?).sqrt())
+}
+
+/// GNU time, which reports a child's peak memory and CPU time.
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// One run of a whole process.
+#[derive(Debug, Clone)]
+pub struct ChildRun {
+    /// Wall time from spawning to its exit, in seconds.
+    pub wall_s: f64,
+    /// Its peak resident memory (`VmHWM`, GNU time's `%M`), in MB; `None` without GNU time.
+    pub peak_rss_mb: Option<f64>,
+    /// Its CPU time, user + system, all threads, in seconds; `None` without GNU time.
+    pub cpu_s: Option<f64>,
+    /// What it printed on stdout.
+    pub stdout: String,
+}
+
+/// Runs `command` (program and arguments) as a whole process with the extra environment `env`,
+/// under `/usr/bin/time -f "%M %U %S"` when it exists, and fails if it fails.
+pub fn run_whole_process(command: &[String], env: &[(&str, String)]) -> anyhow::Result<ChildRun> {
+    let (program, arguments) = command.split_first().ok_or_else(|| anyhow::anyhow!("no command"))?;
+    let gnu_time = std::path::Path::new(GNU_TIME).exists();
+    let report = tempfile::NamedTempFile::new()?;
+    let mut child = if gnu_time {
+        let mut c = Command::new(GNU_TIME);
+        c.args(["-f", "%M %U %S", "-o"]).arg(report.path()).arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    child.args(arguments).envs(env.iter().map(|(k, v)| (k, v)));
+    let t = Instant::now();
+    let out = child.output()?;
+    let wall_s = t.elapsed().as_secs_f64();
+    if !out.status.success() {
+        anyhow::bail!("{} failed: {}", command.join(" "), String::from_utf8_lossy(&out.stderr));
+    }
+    let (mut peak_rss_mb, mut cpu_s) = (None, None);
+    if gnu_time {
+        let text = std::fs::read_to_string(report.path())?;
+        let fields: Vec<f64> = text
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if let [kb, user, system] = fields[..] {
+            peak_rss_mb = Some(kb / 1024.0);
+            cpu_s = Some(user + system);
+        }
+    }
+    Ok(ChildRun { wall_s, peak_rss_mb, cpu_s, stdout: String::from_utf8_lossy(&out.stdout).into_owned() })
+}

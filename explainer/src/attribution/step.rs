@@ -3,7 +3,10 @@
 //! A [`Step`] holds what a rule needs on its layer: for each group, the bias `Σ σ_k ρ_k(b)`
 //! and the kernel of the stacked weight `[σ_k ρ_k(W)]_k` (along the input axis), so that a
 //! group's denominator is one pass over the stacked inputs `[a_k]_k` and its transposed pass
-//! gives every term's `σ_k ρ_k(W)ᵀ s` at once. Kernels are made on first use and kept.
+//! gives every term's `σ_k ρ_k(W)ᵀ s` at once. Kernels are made on first use and kept. When
+//! two consecutive groups split the layer into `θ⁺` and `θ⁻` halves on the same input (αβ on a
+//! non-negative input), their denominators add up to the layer's output, `p₁ + p₂ = W·a + b =
+//! z`, and the second is taken as `z − p₁` instead of another convolution.
 
 use std::sync::OnceLock;
 

@@ -2,7 +2,7 @@
 //!
 //! The network is the same [`Vgg`] the explainer runs, built from `candle_nn::Var`s so that
 //! candle's autograd reaches every weight. Its forward pass for training
-//! ([`forward_differentiable`]) differs from [`Vgg::forward`] only at the max-pools: those use
+//! ([`forward_differentiable`]) differs from [`Network::forward`](crate::Network::forward) only at the max-pools: those use
 //! [`MaxPool2d::forward_autograd`](crate::model::MaxPool2d::forward_autograd), whose backward
 //! routes each gradient to its maximum (candle 0.11.1's own max-pool backward scales it by 1/4
 //! instead; [`Layer::forward`]'s pool records no graph at all). Dropout is not used: every
@@ -217,7 +217,7 @@ fn with_vars(initial: &Vgg, zero_last: bool) -> Result<(Vgg, Vec<Var>)> {
 
 // ANCHOR: forward_differentiable
 /// The logits of `model` for `input`, recorded for candle's autograd: every layer as in
-/// [`Vgg::forward`], except the max-pools, which route their gradient to the maximum
+/// [`Network::forward`](crate::Network::forward), except the max-pools, which route their gradient to the maximum
 /// ([`crate::model::RoutedMaxPool`]).
 pub fn forward_differentiable(model: &Vgg, input: &Tensor) -> Result<Tensor> {
     model.check_input(input)?;

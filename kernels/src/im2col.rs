@@ -268,7 +268,7 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, padding: usize) -> Result<Tensor> {
 /// A 1×1 kernel with stride 1 and no padding is `W · x` on the input planes as they are. When
 /// autograd tracks `x` or `weight`, the unfolding is the differentiable [`Im2Col`] op.
 /// Otherwise (the explicit engine, inference) the output rows are done in bands of about
-/// [`BAND_BYTES`] of columns each: one unfolding and one product per band, the bands then
+/// 4 MB (`BAND_BYTES`) of columns each: one unfolding and one product per band, the bands then
 /// written into one output; on VGG-16's 224×224 layers this avoids writing 115 MB of columns
 /// per call.
 pub fn conv2d_with_config(x: &Tensor, weight: &Tensor, config: Conv2dConfig) -> Result<Tensor> {

@@ -5,8 +5,8 @@
 //!    - ReLU: `g ← g · [z > 0]` (PyTorch's mask; zennit's `Pass`);
 //!    - max-pool: `g` routed to the recorded argmax (first maximum on ties, as PyTorch);
 //!    - flatten, dropout: reshape, identity;
-//!    - convolution, dense layer, average pool: its [`Step`]: the gradient `c = Wᵀ g`, or the
-//!      generic LRP step ([`ModifiedStep::backward`]), whose terms give `c = Σ_k mask_k ⊙ c_k`
+//!    - convolution, dense layer, average pool: its `Step`: the gradient `c = Wᵀ g`, or the
+//!      generic LRP step (`ModifiedStep::backward`), whose terms give `c = Σ_k mask_k ⊙ c_k`
 //!      (`mask` 1 for `a`, `[a > 0]` for `a⁺`, `[a < 0]` for `a⁻`).
 //! 3. The relevance is `Σ_k input_k ⊙ c_k` over the first layer's inputs.
 //!

@@ -9,7 +9,7 @@
 //! depend on the number of candle's threads (how a product is split between them), so the
 //! shipped run fixes it at one.
 //!
-//! Trains [`VggConfig::shapes`] with AdamW and cross-entropy on fresh scenes from the training
+//! Trains [`VggConfig::shapes`](explainer::VggConfig::shapes) with AdamW and cross-entropy on fresh scenes from the training
 //! seeds (every batch new), shows loss and accuracy in a progress bar, measures the accuracy on
 //! scenes from the test seeds, writes the weights as `.safetensors` with torchvision's names
 //! and prints the path and a summary.

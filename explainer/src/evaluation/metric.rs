@@ -57,7 +57,7 @@ pub struct Scores {
 }
 
 /// A measure of explanation quality. A new metric is one file with an implementation and one
-/// line in [`standard_metrics`]; the table, the CSV files and the figures are built from it.
+/// line in [`standard_metrics`](super::standard::standard_metrics); the table, the CSV files and the figures are built from it.
 pub trait Metric: std::fmt::Debug + Send + Sync {
     /// The numbers it reports per scene.
     fn columns(&self) -> Vec<Column>;

@@ -5,7 +5,7 @@
 //! and a ground-truth [`Mask`]:
 //!
 //! - localisation: [`relevance_mass_accuracy`] and [`relevance_rank_accuracy`] (Arras et al.
-//!   2022, CLEVR-XAI), [`pointing_game`] (Zhang et al. 2018);
+//!   2022, CLEVR-XAI), [`pointing_game`](fn@pointing_game) (Zhang et al. 2018);
 //! - faithfulness: [`PixelFlipping`] curves and their [`FlipCurve::aopc`] (Samek et al. 2017),
 //!   against a random pixel order ([`random_order`]);
 //! - the model-randomisation sanity check: [`model_randomisation_similarity`] (Adebayo et al.

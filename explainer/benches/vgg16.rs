@@ -158,6 +158,9 @@ fn main() -> anyhow::Result<()> {
     };
     let gxi = time(&GradientTimesInput)?;
     let lrp = time(&Lrp::default())?;
+    // The peak of the forward pass, Gradient×Input and the sheet's LRP (what the PyTorch
+    // reference runs), before the other composites and the floor's measurements allocate more.
+    let peak = peak_rss_mb();
     let defaults = PresetOptions::default();
     let mut presets = Vec::new();
     for preset in Preset::ALL.into_iter().filter(|p| *p != Preset::Sheet) {
@@ -197,9 +200,8 @@ fn main() -> anyhow::Result<()> {
         println!("    {name:<18} floor {floor:>7.3} s   ours {:>5.2}× the floor", s / floor);
     }
     let ours = [("forward", forward.0), ("gradient_x_input", gxi.0), ("lrp", lrp.0)];
-    let peak = peak_rss_mb();
     match peak {
-        Some(mb) => println!("  peak RSS           {mb:>8.0} MB"),
+        Some(mb) => println!("  peak RSS (forward, Gradient×Input, sheet's LRP) {mb:>8.0} MB"),
         None => println!("  peak RSS           unknown (no /proc/self/status)"),
     }
     if args.autograd {

@@ -7,6 +7,7 @@
 //   minNetworks(a1, a2, gamma) -> result of demos/src/min_networks.rs (to_json)
 //   shapes(seed, classIndex, methodIndex, gamma) -> result of demos/src/shapes.rs (to_json)
 //   menus() -> {methods: [{name, gamma}], classes: [{index, name}]}
+//   loadMillis: the time it took to decode, compile and instantiate the module
 // A result with an "error" field is a refused input, shown instead of a result.
 (function () {
   'use strict';
@@ -42,6 +43,7 @@
     if (typeof WebAssembly !== 'object') {
       throw new Error('this browser has no WebAssembly');
     }
+    var start = performance.now();
     var module = new WebAssembly.Module(decodeBase64(window.XAI_LAB_DEMOS_WASM));
     var exports = new WebAssembly.Instance(module, stubs()).exports;
     var decoder = new TextDecoder('utf-8');
@@ -61,6 +63,8 @@
         return read(exports.demo_methods());
       }
     };
+    // Decoding, compiling and instantiating the module, in milliseconds.
+    api.loadMillis = performance.now() - start;
     return api;
   }
 

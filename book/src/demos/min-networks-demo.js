@@ -23,6 +23,20 @@
     B: [['a1', 'a2'], ['h1', 'h2', 'h3'], ['g1', 'g2'], ['y']]
   };
 
+  // Where along a connection its label sits, so that no two labels overlap (as in the figure).
+  function labelPosition(name, layer, from, to) {
+    if (name === 'A' && layer === 0) {
+      return from === 0 ? 0.62 : 0.38;
+    }
+    if (name === 'B' && ((layer === 0 && to === 2) || (layer === 1 && from === 2 && to === 1))) {
+      return 0.7;
+    }
+    if (name === 'B' && layer === 1 && from === 1 && to === 0) {
+      return 0.3;
+    }
+    return 0.5;
+  }
+
   function svg(tag, attributes, text) {
     var node = document.createElementNS(svgNs, tag);
     Object.keys(attributes).forEach(function (key) { node.setAttribute(key, attributes[key]); });
@@ -51,9 +65,10 @@
       var colour = c.message > 0 ? '#c0392b' : (c.message < 0 ? '#2e5fb8' : '#999');
       picture.appendChild(svg('line', { x1: from[0], y1: from[1], x2: to[0], y2: to[1], stroke: colour,
         'stroke-width': 1 + 6 * Math.abs(c.message) / largest, 'stroke-opacity': 0.75 }));
-      var t = 0.6;
+      var t = labelPosition(network.name, c.layer, c.from, c.to);
       picture.appendChild(svg('text', { x: from[0] + t * (to[0] - from[0]), y: from[1] + t * (to[1] - from[1]) - 3,
-        'font-size': 10, 'text-anchor': 'middle', fill: '#333' },
+        'font-size': 10, 'text-anchor': 'middle', fill: '#333', stroke: '#fff', 'stroke-width': 3,
+        'paint-order': 'stroke' },
       'w ' + demos.format(c.weight, 2) + ' | R ' + demos.format(c.message, 3)));
     });
     layouts[network.name].forEach(function (level, l) {

@@ -96,8 +96,8 @@ pub struct ShapesInput {
 
 /// Demo 2: sets seed, method, γ and class, then reports the page's result (`logit`,
 /// `relevance_sum`, `method`, every relevance value as `relevance v0,v1,…`) and the time of
-/// loading the module (`load_ms`), of the first explanation (`first_ms`, with the preparation of
-/// the method) and of each repeat (`ms`), each timed with `performance.now()` around the call and its decoding.
+/// loading the module (`load_ms`), of the page's own update after the class was chosen
+/// (`first_ms`) and of each repeat (`ms`), each timed with `performance.now()` around the call and its decoding.
 pub fn shapes_driver(input: &ShapesInput) -> String {
     format!(
         r#"

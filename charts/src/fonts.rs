@@ -1,7 +1,9 @@
 //! Registering the embedded font with plotters.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::OnceLock;
 
+#[cfg(not(target_arch = "wasm32"))]
 use plotters::style::{FontStyle, register_font};
 
 use crate::{Error, Result};
@@ -13,6 +15,7 @@ pub(crate) const FAMILY: &str = "sans-serif";
 ///
 /// plotters' `ab_glyph` backend knows no font until one is registered; drawing text before
 /// that fails. Safe to call many times; only the first call registers.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn register_fonts() -> Result<()> {
     static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     REGISTERED
@@ -24,4 +27,11 @@ pub fn register_fonts() -> Result<()> {
         })
         .clone()
         .map_err(Error::Draw)
+}
+
+/// In WebAssembly (the book's demos) plotters draws text with the browser's fonts and has no
+/// `register_font`; the demos draw no text with plotters, so charts with text are refused.
+#[cfg(target_arch = "wasm32")]
+pub fn register_fonts() -> Result<()> {
+    Err(Error::Draw("charts with text are not drawn in WebAssembly".to_string()))
 }

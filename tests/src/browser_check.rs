@@ -94,11 +94,30 @@ fn tempfile_dir(html_dir: &Path) -> std::io::Result<PathBuf> {
 /// Loads one page with the script added (as a sibling file, so relative links still resolve)
 /// and returns the script's findings.
 fn render(page: &Path, profile: &Path) -> Result<Vec<String>, String> {
-    let html = fs::read_to_string(page).map_err(|e| format!("cannot read {}: {e}", page.display()))?;
     let script = SCRIPT.replace("RESULT_ID", RESULT_ID);
+    let text = run_page(page, profile, "", &script, RESULT_ID)?;
+    Ok(text.lines().skip(1).filter(|l| !l.trim().is_empty()).map(str::to_string).collect())
+}
+
+/// Loads a copy of `page` with `head` inserted at the start of its `<head>` and `body` at the
+/// end of its `<body>` (as a sibling file, so relative links still resolve), offline in headless
+/// Chromium, and returns the text of the element `<pre id="RESULT">` the scripts wrote, once
+/// the page has loaded (Chromium dumps the DOM after the load event).
+pub fn run_page(
+    page: &Path,
+    profile: &Path,
+    head: &str,
+    body: &str,
+    result_id: &str,
+) -> Result<String, String> {
+    let html = fs::read_to_string(page).map_err(|e| format!("cannot read {}: {e}", page.display()))?;
+    let html = match html.find("<head>") {
+        Some(at) => format!("{}{head}{}", &html[..at + "<head>".len()], &html[at + "<head>".len()..]),
+        None => format!("{head}{html}"),
+    };
     let checked = match html.rfind("</body>") {
-        Some(at) => format!("{}{script}{}", &html[..at], &html[at..]),
-        None => format!("{html}{script}"),
+        Some(at) => format!("{}{body}{}", &html[..at], &html[at..]),
+        None => format!("{html}{body}"),
     };
     let name = page.file_name().map_or_else(|| "page.html".into(), |n| n.to_string_lossy().into_owned());
     let copy = page.with_file_name(format!(".browser-check-{name}"));
@@ -124,7 +143,7 @@ fn render(page: &Path, profile: &Path) -> Result<Vec<String>, String> {
     let _ = fs::remove_file(&copy);
     let output = output.map_err(|e| format!("cannot run {CHROMIUM}: {e}"))?;
     let dom = String::from_utf8_lossy(&output.stdout);
-    let opening = format!("<pre id=\"{RESULT_ID}\">");
+    let opening = format!("<pre id=\"{result_id}\">");
     let Some(start) = dom.rfind(&opening) else {
         return Err(format!(
             "{CHROMIUM} did not run the page's check script (exit {}); its log ends:\n{}",
@@ -134,8 +153,7 @@ fn render(page: &Path, profile: &Path) -> Result<Vec<String>, String> {
     };
     let rest = &dom[start + opening.len()..];
     let text = rest.split("</pre>").next().unwrap_or("");
-    let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
-    Ok(text.lines().skip(1).filter(|l| !l.trim().is_empty()).map(str::to_string).collect())
+    Ok(text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&"))
 }
 
 fn tail(text: &str, lines: usize) -> String {

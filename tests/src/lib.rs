@@ -7,10 +7,14 @@
 //! - [`browser_check`]: renders every page of a built book in headless Chromium and lists
 //!   what a reader would see broken (KaTeX error nodes, images that did not load, code blocks
 //!   wider than the page). `tests/book_in_browser.rs` runs it.
+//! - [`demo_check`]: drives the book's live demos (WebAssembly) in headless Chromium and reads
+//!   back what they computed; `tests/book_in_browser.rs` compares it with the libraries run
+//!   natively.
 //! - [`repository`]: the files of the repository (`git ls-files`), for the checks that read
 //!   all of them (`tests/repository_files.rs`: valid CSV, no reference to notes outside the
 //!   repository).
 
 pub mod book_check;
 pub mod browser_check;
+pub mod demo_check;
 pub mod repository;

@@ -33,25 +33,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 from end_to_end_reference import load_model  # noqa: E402
 from make_fixtures import MEAN, STD, gradient_x_input, lrp, make_lrpmodel, preprocess  # noqa: E402
-from make_flat_fixtures import tied_windows  # noqa: E402
+from make_flat_fixtures import flat_picture, tied_windows  # noqa: E402
 
 SIDE = 256
-BAND = 36
-
-
-def flat_picture():
-    """The fixture's picture of uniform regions at 256×256, with the band of stripes at the bottom."""
-    yy, xx = numpy.mgrid[0:SIDE, 0:SIDE]
-    s = SIDE / 224
-    img = numpy.zeros((SIDE, SIDE, 3), dtype=numpy.uint8)
-    img[...] = [90, 140, 200]
-    img[yy >= 150 * s] = [70, 120, 60]
-    img[(yy >= 60 * s) & (yy < 150 * s) & (xx >= 40 * s) & (xx < 130 * s)] = [150, 140, 125]
-    img[(xx - 175 * s) ** 2 + (yy - 60 * s) ** 2 < (30 * s) ** 2] = [250, 230, 150]
-    img[(yy >= 170 * s) & (yy < 200 * s) & (xx >= 100 * s) & (xx < 210 * s)] = [45, 40, 45]
-    band = yy >= SIDE - BAND
-    img[band] = numpy.stack([40 + (xx * 7 + yy * 3) % 50, 100 + (xx * 5) % 40, 60 + (yy * 11) % 30], -1)[band]
-    return Image.fromarray(img, "RGB")
+BAND = 36  # the fixture's 32 rows of stripes, scaled
 
 
 def rel_l2(a, b):
@@ -69,7 +54,7 @@ def main():
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     picture_path = os.path.join(args.out, "flat.png")
-    flat_picture().save(picture_path)
+    Image.fromarray(flat_picture(SIDE, BAND), "RGB").save(picture_path)
 
     safetensors = os.path.splitext(args.weights)[0] + ".safetensors"
     subprocess.run([args.explain, "--image", picture_path, "--weights", safetensors, "--method", "all",

@@ -8,7 +8,7 @@ use candle_core::{DType, Device, Tensor};
 use explainer::{
     Attributor, Engine, GammaSchedule, Gradient, GradientTimesInput, Layer, Lrp, Vgg, VggConfig,
 };
-use util::{correlation, fixture, reference, rel_l2};
+use util::{correlation, fixture, reference, rel_l2, tiny};
 
 /// float64 logits: only summation order differs from PyTorch.
 const F64_LOGITS: f64 = 1e-10;
@@ -22,10 +22,6 @@ const F32_LOGITS: f64 = 1e-5;
 const F32_ATTRIBUTION: f64 = 1e-4;
 /// float32 attributions (correlation at least).
 const F32_CORRELATION: f64 = 0.99999;
-
-fn tiny(dtype: DType) -> Vgg {
-    Vgg::load(&fixture("vgg16_tiny.safetensors"), &VggConfig::vgg16_tiny(), &Device::Cpu, dtype).unwrap()
-}
 
 fn class(reference: &std::collections::HashMap<String, Tensor>) -> usize {
     reference["class_index"].to_vec1::<i64>().unwrap()[0] as usize

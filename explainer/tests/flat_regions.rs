@@ -14,8 +14,8 @@ mod util;
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
-use explainer::{Attributor, Engine, GradientTimesInput, Lrp, Vgg, VggConfig};
-use util::{fixture, rel_l2};
+use explainer::{Attributor, Engine, GradientTimesInput, Lrp};
+use util::{fixture, rel_l2, tiny};
 
 /// float64 logits: only summation order differs from PyTorch.
 const F64_LOGITS: f64 = 1e-10;
@@ -24,10 +24,6 @@ const F64_ATTRIBUTION: f64 = 1e-8;
 
 fn flat_reference() -> HashMap<String, Tensor> {
     candle_core::safetensors::load(fixture("flat_reference.safetensors"), &Device::Cpu).unwrap()
-}
-
-fn tiny(dtype: DType) -> Vgg {
-    Vgg::load(&fixture("vgg16_tiny.safetensors"), &VggConfig::vgg16_tiny(), &Device::Cpu, dtype).unwrap()
 }
 
 /// The picture ties where the test needs ties: in the pools after layers that take Winograd in

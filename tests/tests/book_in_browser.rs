@@ -43,6 +43,15 @@ fn missing_chromium() -> Vec<String> {
     }
 }
 
+/// The book's source directory and a temporary directory holding its build.
+fn built_book() -> (std::path::PathBuf, TempDir) {
+    let book = repository::root().join("book");
+    let dest = TempDir::new().unwrap();
+    let build = book_check::build(&book, dest.path()).unwrap();
+    assert!(build.status.success(), "mdbook build failed:\n{}", build.stderr);
+    (book, dest)
+}
+
 #[test]
 fn every_page_renders_in_chromium() {
     let mut missing = missing_chromium();
@@ -50,10 +59,7 @@ fn every_page_renders_in_chromium() {
     if !available(&missing) {
         return;
     }
-    let book = repository::root().join("book");
-    let dest = TempDir::new().unwrap();
-    let build = book_check::build(&book, dest.path()).unwrap();
-    assert!(build.status.success(), "mdbook build failed:\n{}", build.stderr);
+    let (book, dest) = built_book();
     let summary = fs::read_to_string(book.join("src/SUMMARY.md")).unwrap();
     let chapters = book_check::chapter_paths(&summary);
     assert!(chapters.len() >= 6, "SUMMARY.md lists only {chapters:?}");
@@ -87,10 +93,7 @@ fn the_demos_compute_in_chromium() {
     if !available(&missing) {
         return;
     }
-    let book = repository::root().join("book");
-    let dest = TempDir::new().unwrap();
-    let build = book_check::build(&book, dest.path()).unwrap();
-    assert!(build.status.success(), "mdbook build failed:\n{}", build.stderr);
+    let (_, dest) = built_book();
     let html = dest.path().join("html");
     let profile = TempDir::new().unwrap();
 

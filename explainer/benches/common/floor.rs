@@ -16,7 +16,7 @@
 //! - any other convolution directly: `2·k²·O·C·N·Ho·Wo`; bytes: the weight and both maps;
 //! - a dense layer: `2·N·O·I`; bytes: the weight `O·I`.
 //!
-//! The transposed pass counts as the forward pass with the channels swapped. Passes per method:
+//! A transposed pass is counted as the layer's forward pass. Passes per method:
 //! the forward pass is one per layer; Gradient×Input adds one transposed pass per layer; the
 //! sheet's LRP makes, per γ convolution, the forward, the modified forward `p` and the
 //! transposed pass of the modified kernel (3), on the first convolution (zB) the forward, the
@@ -53,7 +53,7 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// Measures both (about two seconds).
+    /// Measures both.
     pub fn measure() -> anyhow::Result<Self> {
         Ok(Self { flops: matmul_flops()?, bandwidth: triad_bandwidth() })
     }

@@ -140,6 +140,7 @@ impl ModifiedStep {
                 None => kernel.forward(&stacked, prepared.bias.as_ref(), false)?,
             };
             if let Some(next) = self.spec.groups.get(i + 1)
+                && next.factor != 0.0
                 && complementary(group, &terms, next, &live(next), a_nonnegative)
             {
                 // p_next = W·a + b − p = z: one convolution fewer (αβ's second group).

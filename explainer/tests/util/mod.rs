@@ -7,6 +7,12 @@ use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor};
 
+/// The fixture network (VGG-16 at 1/16 width, `vgg16_tiny.safetensors`) in `dtype`.
+pub fn tiny(dtype: DType) -> explainer::Vgg {
+    let config = explainer::VggConfig::vgg16_tiny();
+    explainer::Vgg::load(&fixture("vgg16_tiny.safetensors"), &config, &Device::Cpu, dtype).unwrap()
+}
+
 /// `explainer/fixtures/<name>`.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)

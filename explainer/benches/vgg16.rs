@@ -176,7 +176,7 @@ fn main() -> anyhow::Result<()> {
         println!("  {name:<26} {s:>8.3} s   {rate:>6.2} images/s   (CPU {cpu:.3} s per run, all threads)");
     }
     println!(
-        "  first calls (kernel transforms made and kept): forward {first_forward:.3} s, LRP {:.3} s",
+        "  first calls (the model's kernel transforms made and kept): forward {first_forward:.3} s, LRP {:.3} s",
         lrp.2
     );
     // The sheet's composite is the yardstick for the others.

@@ -21,9 +21,10 @@ pub(crate) enum Output {
 }
 
 /// An attributor ready for one model: the composite resolved into one checked step per layer,
-/// and the kernels of the model and of the rules' modified weights, made on first use and kept
-/// until this value is dropped. Explaining many inputs with one `Prepared` pays for the kernels
-/// once; a new composite (another γ) is a new `Prepared`, and the old one's memory goes with it.
+/// and the kernels of the model's own weights, made on first use and kept until this value is
+/// dropped (explaining many inputs with one `Prepared` pays for them once). The kernels of the
+/// rules' modified weights (`W + γW⁺`, `W⁺`, …) are made by the step that uses them and dropped
+/// after it, so that only one layer's are held at a time.
 #[derive(Debug)]
 pub struct Prepared<'m> {
     network: PreparedModel<'m>,

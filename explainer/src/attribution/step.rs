@@ -3,12 +3,14 @@
 //! A [`Step`] holds what a rule needs on its layer: for each group, the bias `Σ σ_k ρ_k(b)`
 //! and the kernel of the stacked weight `[σ_k ρ_k(W)]_k` (along the input axis), so that a
 //! group's denominator is one pass over the stacked inputs `[a_k]_k` and its transposed pass
-//! gives every term's `σ_k ρ_k(W)ᵀ s` at once. Kernels are made on first use and kept. When
+//! gives every term's `σ_k ρ_k(W)ᵀ s` at once. A group's kernel is made in the step that uses it
+//! and dropped at its end, so an explanation holds the modified kernels of one layer at a time
+//! (a Winograd transform is 4× its weight: kept for every layer they would outweigh the model's
+//! convolutions four times over); the layer's own kernel, shared with the forward pass, is kept
+//! by the [`PreparedModel`]. When
 //! two consecutive groups split the layer into `θ⁺` and `θ⁻` halves on the same input (αβ on a
 //! non-negative input), their denominators add up to the layer's output, `p₁ + p₂ = W·a + b =
 //! z`, and the second is taken as `z − p₁` instead of another convolution.
-
-use std::sync::OnceLock;
 
 use candle_core::{DType, Tensor};
 
@@ -37,13 +39,10 @@ pub(crate) struct ModifiedStep {
     groups: Vec<PreparedGroup>,
 }
 
-/// One group's bias and its kernels: over all terms, and over the terms that remain when the
-/// input is non-negative (`a⁻ = 0` drops the terms reading it).
+/// One group's bias `Σ σ_k ρ_k(b)`, checked finite once.
 #[derive(Debug)]
 struct PreparedGroup {
     bias: Option<Tensor>,
-    all: OnceLock<Kernel>,
-    nonnegative: OnceLock<Kernel>,
 }
 
 impl Step {
@@ -67,7 +66,7 @@ impl Step {
                     Some(affine) => group_bias(&name, affine, group)?,
                     None => None,
                 };
-                Ok(PreparedGroup { bias, all: OnceLock::new(), nonnegative: OnceLock::new() })
+                Ok(PreparedGroup { bias })
             })
             .collect::<Result<_>>()?;
         Ok(Step::Modified(ModifiedStep { name, spec, groups }))
@@ -127,14 +126,8 @@ impl ModifiedStep {
                 .map(|&k| term_input(&group.terms[k].input, a, a_nonnegative))
                 .collect::<candle_core::Result<Vec<_>>>()?;
             let stacked = if inputs.len() == 1 { inputs[0].clone() } else { Tensor::cat(&inputs, 1)? };
-            let cell = if a_nonnegative { &prepared.nonnegative } else { &prepared.all };
-            let kernel = match cell.get() {
-                Some(kernel) => kernel,
-                None => {
-                    let kernel = affine.kernel(self.stacked_weight(affine, group, &terms)?)?;
-                    cell.get_or_init(|| kernel)
-                }
-            };
+            // Made for this step: its forward and transposed passes share one transform.
+            let kernel: Kernel = affine.kernel(self.stacked_weight(affine, group, &terms)?)?;
             let p = match given {
                 Some(p) => p,
                 None => kernel.forward(&stacked, prepared.bias.as_ref(), false)?,

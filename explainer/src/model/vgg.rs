@@ -247,7 +247,7 @@ fn module_index(features: &[Feature], entry: usize) -> usize {
 /// Samples run through the network in one pass; a larger batch runs in parts of this size
 /// (samples are independent). A pass over 32 VGG-16 inputs writes gigabytes of fresh
 /// activations, whose page faults cost more than the arithmetic.
-const SAMPLES_PER_PASS: usize = 8;
+const SAMPLES_PER_PASS: usize = 4;
 
 /// `run` on the batch `input` in parts of at most [`SAMPLES_PER_PASS`] samples, in order.
 pub(crate) fn in_parts<R>(input: &Tensor, mut run: impl FnMut(&Tensor) -> Result<R>) -> Result<Vec<R>> {

@@ -36,8 +36,9 @@
 //!    `explain --version` (start-up and exit alone).
 //!    For comparison, steps `explain` does not take, made afterwards in the same child: a
 //!    prepared model's forward pass called twice (the second reuses the kernels the first
-//!    made), each method called a second time with its kernels kept, and reading the weights
-//!    file into memory once (the least loading costs).
+//!    made), each method called a second time with the model's kernels kept (a rule's modified
+//!    kernels are made on every call), and reading the weights file into memory once (the least
+//!    loading costs).
 //!
 //! Threads: `RAYON_NUM_THREADS` if set, else the core count; the same number for both sides.
 //! Needs Python (`--python PATH` or `XAI_PYTHON`) with torch, torchvision, safetensors, numpy
@@ -159,7 +160,7 @@ fn breakdown(weights: &Path, picture: &Path, out: &Path) -> anyhow::Result<()> {
         // As explain: prepared, called once, dropped.
         let prepared =
             timed(&mut steps, &format!("{name}: prepare"), || Ok(attributor.prepare_any(&model)?))?;
-        let r = timed(&mut steps, &format!("{name}: first call (makes its kernels)"), || {
+        let r = timed(&mut steps, &format!("{name}: first call (makes the model's kernels)"), || {
             Ok(prepared.attribute(&x, class)?.relevance)
         })?;
         relevance.push((name, r));
@@ -195,7 +196,7 @@ fn breakdown(weights: &Path, picture: &Path, out: &Path) -> anyhow::Result<()> {
     for (name, attributor) in methods {
         let prepared = attributor.prepare_any(&model)?;
         prepared.attribute(&x, class)?;
-        timed(&mut extra, &format!("{name}: second call, kernels kept"), || {
+        timed(&mut extra, &format!("{name}: second call, the model's kernels kept"), || {
             Ok(prepared.attribute(&x, class)?.relevance)
         })?;
     }

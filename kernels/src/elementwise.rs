@@ -34,11 +34,16 @@ pub fn zip_map<const N: usize>(
     }
 }
 
-/// Whether every element of `t` (f32 or f64) is finite: one pass, read in place.
+/// Whether every element of `t` (f32 or f64) is finite: one pass, read in place, in blocks
+/// over rayon's threads (each block without an early exit, so that it vectorises).
 pub fn all_finite(t: &Tensor) -> Result<bool> {
+    fn finite<T: Copy + Sync>(v: &[T], is_finite: impl Fn(T) -> bool + Sync) -> bool {
+        use rayon::prelude::*;
+        v.par_chunks(PARALLEL_ELEMENTS).all(|block| block.iter().fold(true, |all, &x| all & is_finite(x)))
+    }
     match t.dtype() {
-        DType::F32 => with_slice(t, |v: &[f32]| v.iter().all(|x| x.is_finite())),
-        DType::F64 => with_slice(t, |v: &[f64]| v.iter().all(|x| x.is_finite())),
+        DType::F32 => with_slice(t, |v: &[f32]| finite(v, f32::is_finite)),
+        DType::F64 => with_slice(t, |v: &[f64]| finite(v, f64::is_finite)),
         dtype => candle_core::bail!("all_finite: unsupported dtype {dtype:?}"),
     }
 }

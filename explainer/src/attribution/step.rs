@@ -248,7 +248,7 @@ pub(crate) fn modified(theta: &Tensor, modifier: Modifier, sign: f64) -> candle_
         return Ok(theta.clone());
     }
     let negate = sign < 0.0;
-    /// `γ` in the type of `t`.
+    /// `v` in the type of `t` (0, 1, γ).
     fn like<T: candle_core::WithDType>(_: T, v: f64) -> T {
         T::from_f64(v)
     }

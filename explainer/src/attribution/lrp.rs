@@ -27,7 +27,7 @@ pub enum Engine {
 /// let vgg = Vgg::random(&config, 7, &Device::Cpu, DType::F64)?;
 /// let x = Tensor::randn(0f64, 1.0, (1, 3, 8, 8), &Device::Cpu)?;
 /// let composite = Preset::EpsilonPlus.composite(&Default::default())?;
-/// let lrp = Lrp::new(composite).prepare(&vgg)?; // kernels made once, owned by `lrp`
+/// let lrp = Lrp::new(composite).prepare(&vgg)?; // the model's kernels made once, owned by `lrp`
 /// let explained = lrp.attribute(&x, 3)?;
 /// assert_eq!(explained.relevance.dims(), &[1, 3, 8, 8]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -48,7 +48,9 @@ pub mod scenes;
 pub mod shipped;
 pub mod training;
 
-pub use attribution::{Attribution, Attributor, Engine, Gradient, GradientTimesInput, Lrp, Prepared};
+pub use attribution::{
+    Attribution, Attributor, Engine, Gradient, GradientTimesInput, Lrp, ModifiedKernels, Prepared,
+};
 pub use composite::{Composite, GammaSchedule, Preset, PresetOptions, Selector};
 pub use error::{Error, Result};
 pub use model::{Canonization, Layer, LayerKind, Network, ResNet, ResNetConfig, Vgg, VggConfig};

@@ -1,13 +1,14 @@
 //! Properties of the attributions on random small VGG-style networks (as zennit's and
 //! Captum's tests): LRP with γ = 0 and no zB is Gradient×Input; zB + LRP-γ conserve relevance
-//! without biases; the explicit and autograd engines agree; batches explain each sample.
+//! without biases; the explicit and autograd engines agree; batches explain each sample; kept
+//! modified kernels change nothing.
 
 mod util;
 
 use candle_core::{DType, Device, Tensor};
 use explainer::{
     Attributor, Composite, Engine, Epsilon, Gamma, GammaSchedule, Gradient, GradientTimesInput, LayerKind,
-    Lrp, Selector, Stabiliser, Vgg, VggConfig, ZBox,
+    Lrp, ModifiedKernels, Preset, Selector, Stabiliser, Vgg, VggConfig, ZBox,
 };
 use proptest::prelude::*;
 use util::{input, rel_l2, sum};
@@ -178,6 +179,44 @@ fn large_batches_are_explained_in_parts_sample_by_sample() {
             let one = attributor.attribute(&vgg, &x.narrow(0, n, 1).unwrap(), 1).unwrap();
             assert!(rel_l2(&one.relevance, &batch.relevance.narrow(0, n, 1).unwrap()) < EXACT, "sample {n}");
             assert!(rel_l2(&one.logits, &batch.logits.narrow(0, n, 1).unwrap()) < EXACT, "logits {n}");
+        }
+    }
+}
+
+/// Modified kernels kept by the `Prepared` give the relevance of kernels made per step, bit for
+/// bit, on the call that makes and keeps them and on the next, which reuses them: for every
+/// preset (γ, zB on an input of both signs, αβ whose second group reads the first's complement,
+/// flat), in float32 and float64.
+#[test]
+fn kept_modified_kernels_give_the_same_relevance_bit_for_bit() {
+    let presets = [
+        Preset::Sheet,
+        Preset::EpsilonGammaBox,
+        Preset::EpsilonPlus,
+        Preset::EpsilonPlusFlat,
+        Preset::EpsilonAlpha2Beta1,
+        Preset::EpsilonAlpha2Beta1Flat,
+    ];
+    for config in configs() {
+        for dtype in [DType::F32, DType::F64] {
+            let vgg = Vgg::random(&config, 5, &Device::Cpu, dtype).unwrap();
+            let s = config.input_size();
+            let x = input(6, &[2, 3, s, s], dtype);
+            let bits = |t: &Tensor| -> Vec<u64> {
+                let t = t.to_dtype(DType::F64).unwrap().flatten_all().unwrap();
+                t.to_vec1::<f64>().unwrap().iter().map(|v| v.to_bits()).collect()
+            };
+            for preset in presets {
+                let composite = preset.composite(&Default::default()).unwrap();
+                let lrp = Lrp::new(composite);
+                assert_eq!(lrp.modified_kernels(), ModifiedKernels::PerStep, "the default");
+                let expected = bits(&lrp.attribute(&vgg, &x, 3).unwrap().relevance);
+                let kept = lrp.with_modified_kernels(ModifiedKernels::Kept).prepare(&vgg).unwrap();
+                for call in ["first", "second"] {
+                    let relevance = bits(&kept.attribute(&x, 3).unwrap().relevance);
+                    assert!(relevance == expected, "{} {dtype:?} {preset:?}, {call} call", config.name);
+                }
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Gradient and Gradient×Input (exercise 4, first part).
 
 use super::Attributor;
-use super::lrp::Engine;
+use super::lrp::{Engine, ModifiedKernels};
 use super::prepared::{Output, Prepared};
 use crate::composite::Composite;
 use crate::error::Result;
@@ -19,13 +19,23 @@ pub struct GradientTimesInput;
 
 impl Attributor for Gradient {
     fn prepare<'m>(&self, model: &'m Network) -> Result<Prepared<'m>> {
-        Prepared::new(model, &Composite::gradient(), Engine::Explicit, Output::Gradient)
+        Prepared::new(
+            model,
+            &Composite::gradient(),
+            (Engine::Explicit, ModifiedKernels::PerStep),
+            Output::Gradient,
+        )
     }
 }
 
 impl Attributor for GradientTimesInput {
     fn prepare<'m>(&self, model: &'m Network) -> Result<Prepared<'m>> {
-        Prepared::new(model, &Composite::gradient(), Engine::Explicit, Output::TimesInput)
+        Prepared::new(
+            model,
+            &Composite::gradient(),
+            (Engine::Explicit, ModifiedKernels::PerStep),
+            Output::TimesInput,
+        )
     }
 }
 // ANCHOR_END: gradient_times_input

@@ -16,6 +16,20 @@ pub enum Engine {
     Autograd,
 }
 
+/// What LRP does with the kernels of its rules' modified weights (`W + γW⁺`, `W⁺`, …): the
+/// trade between memory and time. Both give the same relevance, bit for bit (tested).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ModifiedKernels {
+    /// Made by the layer's step and dropped after it, so that an explanation holds one layer's
+    /// at a time (the default): every explanation makes them again.
+    #[default]
+    PerStep,
+    /// Made on first use and kept by the [`Prepared`] until it is dropped: explanations after
+    /// the first skip making them, for as much memory again as the kernels of the model's own
+    /// weights per modified group (a Winograd transform is 4× its weight).
+    Kept,
+}
+
 /// LRP: the relevance `Σ_k input_k ⊙ c_k` of the modified gradient that a [`Composite`]'s
 /// rules define; by default the sheet's composite ([`presets::sheet`]).
 ///
@@ -36,12 +50,13 @@ pub enum Engine {
 pub struct Lrp {
     composite: Composite,
     engine: Engine,
+    kernels: ModifiedKernels,
 }
 
 impl Lrp {
     /// LRP with `composite`, explicit engine.
     pub fn new(composite: Composite) -> Self {
-        Self { composite, engine: Engine::Explicit }
+        Self { composite, engine: Engine::Explicit, kernels: ModifiedKernels::PerStep }
     }
 
     /// The sheet's LRP with this γ schedule.
@@ -53,6 +68,18 @@ impl Lrp {
     pub fn with_engine(mut self, engine: Engine) -> Self {
         self.engine = engine;
         self
+    }
+
+    /// The same with the modified kernels made per step or kept (the explicit engine's: the
+    /// autograd engine makes none).
+    pub fn with_modified_kernels(mut self, kernels: ModifiedKernels) -> Self {
+        self.kernels = kernels;
+        self
+    }
+
+    /// What is done with the modified kernels.
+    pub fn modified_kernels(&self) -> ModifiedKernels {
+        self.kernels
     }
 
     /// The engine in use.
@@ -76,7 +103,7 @@ impl Default for Lrp {
 // ANCHOR: lrp_attribute
 impl Attributor for Lrp {
     fn prepare<'m>(&self, model: &'m Network) -> Result<Prepared<'m>> {
-        Prepared::new(model, &self.composite, self.engine, Output::TimesInput)
+        Prepared::new(model, &self.composite, (self.engine, self.kernels), Output::TimesInput)
     }
 }
 // ANCHOR_END: lrp_attribute

@@ -30,7 +30,7 @@ pub use baseline::Baseline;
 pub use dynamic::{AnyAttributor, Explain};
 pub use gradient::{Gradient, GradientTimesInput};
 pub use integrated_gradients::{IntegratedAttribution, IntegratedGradients};
-pub use lrp::{Engine, Lrp};
+pub use lrp::{Engine, Lrp, ModifiedKernels};
 pub use occlusion::Occlusion;
 pub use prepared::Prepared;
 pub use quadrature::Quadrature;

@@ -3,7 +3,7 @@
 use candle_core::Tensor;
 
 use super::explicit::StepTime;
-use super::lrp::Engine;
+use super::lrp::{Engine, ModifiedKernels};
 use super::step::{Contributions, Step};
 use super::{Attribution, autograd, explicit, times_input};
 use crate::composite::Composite;
@@ -23,8 +23,9 @@ pub(crate) enum Output {
 /// An attributor ready for one model: the composite resolved into one checked step per layer,
 /// and the kernels of the model's own weights, made on first use and kept until this value is
 /// dropped (explaining many inputs with one `Prepared` pays for them once). The kernels of the
-/// rules' modified weights (`W + γW⁺`, `W⁺`, …) are made by the step that uses them and dropped
-/// after it, so that only one layer's are held at a time.
+/// rules' modified weights (`W + γW⁺`, `W⁺`, …) are by default made by the step that uses them
+/// and dropped after it, so that only one layer's are held at a time, or kept as well
+/// ([`ModifiedKernels`]).
 #[derive(Debug)]
 pub struct Prepared<'m> {
     network: PreparedModel<'m>,
@@ -34,11 +35,11 @@ pub struct Prepared<'m> {
 }
 
 impl<'m> Prepared<'m> {
-    /// `composite` resolved against `model`, for `engine`.
+    /// `composite` resolved against `model`, for `engine`, its modified kernels per `kernels`.
     pub(crate) fn new(
         model: &'m Network,
         composite: &Composite,
-        engine: Engine,
+        (engine, kernels): (Engine, ModifiedKernels),
         output: Output,
     ) -> Result<Self> {
         let network = model.prepare()?;
@@ -46,7 +47,7 @@ impl<'m> Prepared<'m> {
         let steps = rules
             .iter()
             .enumerate()
-            .map(|(i, rule)| Step::new(&network, i, rule.as_deref()))
+            .map(|(i, rule)| Step::new(&network, i, rule.as_deref(), kernels))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { network, steps, engine, output })
     }

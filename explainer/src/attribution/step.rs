@@ -3,18 +3,22 @@
 //! A [`Step`] holds what a rule needs on its layer: for each group, the bias `Σ σ_k ρ_k(b)`
 //! and the kernel of the stacked weight `[σ_k ρ_k(W)]_k` (along the input axis), so that a
 //! group's denominator is one pass over the stacked inputs `[a_k]_k` and its transposed pass
-//! gives every term's `σ_k ρ_k(W)ᵀ s` at once. A group's kernel is made in the step that uses it
-//! and dropped at its end, so an explanation holds the modified kernels of one layer at a time
-//! (a Winograd transform is 4× its weight: kept for every layer they would outweigh the model's
-//! convolutions four times over); the layer's own kernel, shared with the forward pass, is kept
-//! by the [`PreparedModel`]. When
+//! gives every term's `σ_k ρ_k(W)ᵀ s` at once. By default a group's kernel is made in the step
+//! that uses it and dropped at its end, so an explanation holds the modified kernels of one
+//! layer at a time (a Winograd transform is 4× its weight: kept for every layer they would
+//! outweigh the model's convolutions four times over); with [`ModifiedKernels::Kept`] it is
+//! made on first use and kept with the step. The layer's own kernel, shared with the forward
+//! pass, is kept by the [`PreparedModel`]. When
 //! two consecutive groups split the layer into `θ⁺` and `θ⁻` halves on the same input (αβ on a
 //! non-negative input), their denominators add up to the layer's output, `p₁ + p₂ = W·a + b =
 //! z`, and the second is taken as `z − p₁` instead of another convolution.
 
+use std::sync::OnceLock;
+
 use candle_core::{DType, Tensor};
 use kernels::elementwise::zip_map;
 
+use super::lrp::ModifiedKernels;
 use super::ratio::Ratio;
 use crate::error::{Error, Result};
 use crate::model::{Affine, Kernel, PreparedModel};
@@ -40,16 +44,23 @@ pub(crate) struct ModifiedStep {
     groups: Vec<PreparedGroup>,
 }
 
-/// One group's bias `Σ σ_k ρ_k(b)`, checked finite once.
+/// One group's bias `Σ σ_k ρ_k(b)`, checked finite once, and with [`ModifiedKernels::Kept`]
+/// the cell that keeps its kernel with the live terms it was made for.
 #[derive(Debug)]
 struct PreparedGroup {
     bias: Option<Tensor>,
+    kept: Option<OnceLock<(Vec<usize>, Kernel)>>,
 }
 
 impl Step {
     /// The step of `rule` (none: the gradient) on layer `index` of `network`, its parameters
-    /// checked against the model's dtype.
-    pub fn new(network: &PreparedModel<'_>, index: usize, rule: Option<&dyn Rule>) -> Result<Self> {
+    /// checked against the model's dtype, its modified kernels made per step or kept.
+    pub fn new(
+        network: &PreparedModel<'_>,
+        index: usize,
+        rule: Option<&dyn Rule>,
+        kernels: ModifiedKernels,
+    ) -> Result<Self> {
         let Some(rule) = rule else { return Ok(Step::Gradient) };
         let spec = match rule.propagation() {
             Propagation::Gradient | Propagation::Pass => return Ok(Step::Gradient),
@@ -67,7 +78,8 @@ impl Step {
                     Some(affine) => group_bias(&name, affine, group)?,
                     None => None,
                 };
-                Ok(PreparedGroup { bias })
+                let kept = (kernels == ModifiedKernels::Kept).then(OnceLock::new);
+                Ok(PreparedGroup { bias, kept })
             })
             .collect::<Result<_>>()?;
         Ok(Step::Modified(ModifiedStep { name, spec, groups }))
@@ -127,8 +139,29 @@ impl ModifiedStep {
                 .map(|&k| term_input(&group.terms[k].input, a, a_nonnegative))
                 .collect::<candle_core::Result<Vec<_>>>()?;
             let stacked = if inputs.len() == 1 { inputs[0].clone() } else { Tensor::cat(&inputs, 1)? };
-            // Made for this step: its forward and transposed passes share one transform.
-            let kernel: Kernel = affine.kernel(self.stacked_weight(affine, group, &terms)?)?;
+            // Its forward and transposed passes share one transform, made here or kept.
+            let make =
+                || -> Result<Kernel> { Ok(affine.kernel(self.stacked_weight(affine, group, &terms)?)?) };
+            let made: Kernel;
+            let kernel = match &prepared.kept {
+                Some(cell) => {
+                    if cell.get().is_none() {
+                        // Another thread may have set it meanwhile: then this one is dropped.
+                        let _ = cell.set((terms.clone(), make()?));
+                    }
+                    match cell.get() {
+                        Some((kept_terms, kernel)) if *kept_terms == terms => kernel,
+                        _ => {
+                            made = make()?; // kept for other live terms: made for this step
+                            &made
+                        }
+                    }
+                }
+                None => {
+                    made = make()?;
+                    &made
+                }
+            };
             let p = match given {
                 Some(p) => p,
                 None => kernel.forward(&stacked, prepared.bias.as_ref(), false)?,

@@ -1,8 +1,9 @@
 //! The 3×3 convolutions of VGG-16, one per distinct shape, by direct `im2col` + matrix
 //! product and by Winograd F(4×4, 3×3): medians of the forward and the transposed pass, and
-//! the float32 error of each against the same convolution in float64. Then ResNet-50's strided
-//! and 1×1 convolutions and its stem max-pool, by [`ConvKernel`] and [`MaxPool2d`] against
-//! candle's own `conv2d`, `conv_transpose2d` and `max_pool2d` (candle's pool without padding).
+//! the float32 error of each against the same convolution in float64. Then VGG-16's first
+//! convolution (3 input channels, and zB's 9 stacked ones), ResNet-50's strided and 1×1
+//! convolutions and its stem max-pool, by [`ConvKernel`] and [`MaxPool2d`] against candle's
+//! own `conv2d`, `conv_transpose2d` and `max_pool2d` (candle's pool without padding).
 //!
 //! ```sh
 //! cargo bench -p kernels --bench convolution -- --runs 7
@@ -97,26 +98,41 @@ fn main() -> anyhow::Result<()> {
             format!("{c}→{o} @ {side}")
         );
     }
-    resnet(runs)
+    against_candle(
+        runs,
+        "VGG-16's first convolution and zB's stacked input [x, l, h] on it",
+        &[(3, 64, 3, 1, 1, 224), (9, 64, 3, 1, 1, 224)],
+    )?;
+    against_candle(
+        runs,
+        "ResNet-50's strided and 1×1 convolutions",
+        &[
+            (3, 64, 7, 2, 3, 224),
+            (64, 256, 1, 1, 0, 56),
+            (256, 64, 1, 1, 0, 56),
+            (128, 128, 3, 2, 1, 56),
+            (256, 512, 1, 2, 0, 56),
+            (256, 256, 3, 2, 1, 28),
+            (512, 1024, 1, 2, 0, 28),
+            (512, 512, 3, 2, 1, 14),
+            (1024, 2048, 1, 2, 0, 14),
+        ],
+    )?;
+    max_pool(runs)
 }
 
-/// ResNet-50's convolutions that Winograd does not take (strided, 1×1), batch 1, F32: the
-/// kernel's forward and transposed passes against candle's.
-fn resnet(runs: usize) -> anyhow::Result<()> {
+/// Convolutions that Winograd does not take (few input channels, strided, 1×1), each
+/// `(C, O, k, stride, padding, side)`, batch 1, F32: the kernel's forward and transposed passes
+/// (im2col, and the fold) against candle's.
+fn against_candle(
+    runs: usize,
+    title: &str,
+    shapes: &[(usize, usize, usize, usize, usize, usize)],
+) -> anyhow::Result<()> {
     let d = Device::Cpu;
-    println!("\nResNet-50's strided and 1×1 convolutions, F32, batch 1, medians of {runs} runs (ms)");
+    println!("\n{title}, F32, batch 1, medians of {runs} runs (ms)");
     println!("{:>26} {:>9} {:>9} {:>9} {:>9}", "C→O k/s/p @ side", "ours", "candle", "T ours", "T candle");
-    for (c, o, k, stride, padding, side) in [
-        (3, 64, 7, 2, 3, 224),
-        (64, 256, 1, 1, 0, 56),
-        (256, 64, 1, 1, 0, 56),
-        (128, 128, 3, 2, 1, 56),
-        (256, 512, 1, 2, 0, 56),
-        (256, 256, 3, 2, 1, 28),
-        (512, 1024, 1, 2, 0, 28),
-        (512, 512, 3, 2, 1, 14),
-        (1024, 2048, 1, 2, 0, 14),
-    ] {
+    for &(c, o, k, stride, padding, side) in shapes {
         let config = Conv2dConfig::new(padding, stride)?;
         let x = Tensor::randn(0f32, 1.0, (1, c, side, side), &d)?.relu()?;
         let weight = (Tensor::randn(0f32, 1.0, (o, c, k, k), &d)? * (2.0 / (k * k * c) as f64).sqrt())?;
@@ -135,7 +151,12 @@ fn resnet(runs: usize) -> anyhow::Result<()> {
             format!("{c}→{o} {k}/{stride}/{padding} @ {side}")
         );
     }
-    let x = Tensor::randn(0f32, 1.0, (1, 64, 112, 112), &d)?;
+    Ok(())
+}
+
+/// ResNet-50's stem max-pool against candle's (zero-padded, without the argmax).
+fn max_pool(runs: usize) -> anyhow::Result<()> {
+    let x = Tensor::randn(0f32, 1.0, (1, 64, 112, 112), &Device::Cpu)?;
     let pool = MaxPool2d::new(3, 2, 1)?;
     let ours = median_ms(runs, || Ok(pool.forward_with_argmax(&x).map(drop)?))?;
     let theirs = median_ms(runs, || {

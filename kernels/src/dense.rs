@@ -11,7 +11,8 @@
 //!   `c = Σ_b c⁽ᵇ⁾` is added in block order.
 //!
 //! The blocks depend on the shape of `W` alone, not on the number of threads, so the sums
-//! are the same on every machine and in every run.
+//! are the same on every machine and in every run. A weight of one block (below 2²⁰ values)
+//! takes candle's product, which splits its outputs over the threads itself.
 
 use candle_core::{DType, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
@@ -50,6 +51,10 @@ impl DenseKernel {
         if xi != i {
             candle_core::bail!("a dense layer of {i} inputs was given rows of {xi}");
         }
+        if blocks(o, i) == 1 {
+            let y = dense(x, &self.weight, bias)?;
+            return if relu { y.relu() } else { Ok(y) };
+        }
         // yᵀ (out, N), row-block by row-block; y is its transpose.
         let yt = match self.weight.dtype() {
             DType::F32 => Tensor::from_vec(self.rows_times::<f32>(x)?, (o, n), x.device())?,
@@ -69,6 +74,9 @@ impl DenseKernel {
         let (n, so) = s.dims2()?;
         if so != o {
             candle_core::bail!("a dense layer of {o} outputs was given rows of {so}");
+        }
+        if blocks(o, i) == 1 {
+            return s.matmul(&self.weight)?.reshape(input);
         }
         let c = match self.weight.dtype() {
             DType::F32 => Tensor::from_vec(self.times_rows::<f32>(s)?, (n, i), s.device())?,
@@ -189,7 +197,7 @@ mod tests {
         assert!(dense.transposed(&x, x.shape()).is_err(), "rows of 7 into a layer of 5 outputs");
     }
 
-    /// Cut into blocks (3 here) or not (one row), both passes equal candle's matrix products
+    /// Cut into blocks (3 here) or not (then by candle), both passes equal candle's matrix products
     /// on the whole weight, in float32 and float64, with the bias and the ReLU applied.
     #[test]
     fn blocked_passes_match_candles_products() {

@@ -15,11 +15,8 @@ use candle_core::{
     CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, WithDType, backend::BackendStorage,
 };
 
-use rayon::prelude::*;
-
 use crate::conv::Conv2dConfig;
 use crate::elementwise::with_slice;
-use crate::gemm::{MatRef, matmul};
 
 /// Unfolds `(N, C, H, W)` into `(N, C·k·k, Ho·Wo)` for a `k×k` kernel, padding `p`, stride `s`.
 #[derive(Debug, Clone, Copy)]
@@ -131,38 +128,19 @@ impl Im2Col {
 
     /// The adjoint of [`Im2Col::unfold`]: adds each column entry back to the input pixel it
     /// was read from (overlapping windows add up; padding positions are dropped).
-    fn fold<T: WithDType>(&self, cols: &[T], chw: (usize, usize, usize), out: &mut [T]) -> Result<()> {
-        let ho = self.out_side(chw.1)?;
-        self.fold_band(cols, chw, (0, ho), 0, out)
-    }
-
-    /// [`Im2Col::fold`] of the columns of the output rows `y0..y1` (`cols` holds those rows
-    /// only) into `out`, which holds the input rows from `first_row` on of every channel (as
-    /// many as `out` has room for; entries of other rows must not be read from the band).
-    fn fold_band<T: WithDType>(
-        &self,
-        cols: &[T],
-        (c, h, w): (usize, usize, usize),
-        (y0, y1): (usize, usize),
-        first_row: usize,
-        out: &mut [T],
-    ) -> Result<()> {
+    fn fold<T: WithDType>(&self, cols: &[T], (c, h, w): (usize, usize, usize), out: &mut [T]) -> Result<()> {
         let (k, p, s) = (self.kernel, self.padding, self.stride);
-        let wo = self.out_side(w)?;
-        let plane_rows = out.len() / (c * w).max(1);
-        for (r, row) in cols.chunks_exact((y1 - y0) * wo).enumerate().take(c * k * k) {
+        let (ho, wo) = (self.out_side(h)?, self.out_side(w)?);
+        for (r, row) in cols.chunks_exact(ho * wo).enumerate().take(c * k * k) {
             let (ci, i, j) = (r / (k * k), (r / k) % k, r % k);
-            let plane = &mut out[ci * plane_rows * w..(ci + 1) * plane_rows * w];
+            let plane = &mut out[ci * h * w..(ci + 1) * h * w];
             let (x0, x1) = self.valid(j, w, wo);
-            for (y, in_row) in (y0..y1).zip(row.chunks_exact(wo)) {
+            for (y, in_row) in row.chunks_exact(wo).enumerate() {
                 let iy = s * y + i;
                 if iy < p || iy - p >= h || x0 >= x1 {
                     continue;
                 }
-                let Some(local) = (iy - p).checked_sub(first_row).filter(|&l| l < plane_rows) else {
-                    candle_core::bail!("col2im: input row {} outside the band's rows", iy - p)
-                };
-                let dst = &mut plane[local * w..(local + 1) * w];
+                let dst = &mut plane[(iy - p) * w..(iy - p + 1) * w];
                 let start = s * x0 + j - p;
                 if s == 1 {
                     for (d, v) in dst[start..start + x1 - x0].iter_mut().zip(&in_row[x0..x1]) {
@@ -176,15 +154,6 @@ impl Im2Col {
             }
         }
         Ok(())
-    }
-
-    /// The input rows `first..last` that the output rows `y0..y1` read (kernel and padding
-    /// included), clipped to the `h` rows of the input.
-    fn input_rows(&self, (y0, y1): (usize, usize), h: usize) -> (usize, usize) {
-        let (k, p, s) = (self.kernel, self.padding, self.stride);
-        let first = (s * y0).saturating_sub(p).min(h);
-        let last = (s * y1.saturating_sub(1) + k).saturating_sub(p).min(h);
-        (first, last.max(first))
     }
 
     fn unfold_all<T: WithDType>(
@@ -283,6 +252,10 @@ impl CustomOp1 for Col2Im {
 /// Unfoldings with at least this many elements are split over threads.
 const PARALLEL_ELEMENTS: usize = 1 << 18;
 
+/// Bytes of unfolded columns per matrix product on the untracked path: small enough to be
+/// reused by the allocator (no fresh pages each call) and to stay mostly in cache.
+const BAND_BYTES: usize = 4 << 20;
+
 /// Stride-1 convolution `(N, C, H, W) ⋆ (O, C, k, k) → (N, O, Ho, Wo)` with zero padding
 /// `padding`: [`conv2d_with_config`] with stride 1.
 pub fn conv2d(x: &Tensor, weight: &Tensor, padding: usize) -> Result<Tensor> {
@@ -295,12 +268,9 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, padding: usize) -> Result<Tensor> {
 /// A 1×1 kernel with stride 1 and no padding is `W · x` on the input planes as they are. When
 /// autograd tracks `x` or `weight`, the unfolding is the differentiable [`Im2Col`] op.
 /// Otherwise (the explicit engine, inference) the output rows are done in bands of about
-/// 512 KB of columns and product each, in parallel: one unfolding and one product per band on
-/// one thread, in cache, then copied into the one output. On VGG-16's 224×224 layers this
-/// avoids writing 115 MB of columns per call, and on its first layer (27 rows of columns) it
-/// took a third of the time of unfolding 4 MB bands over the threads and multiplying each
-/// with candle's parallel product (3.8 against 12.5 ms; the `convolution` bench times it
-/// against candle's `conv2d`).
+/// 4 MB (`BAND_BYTES`) of columns each: one unfolding and one product per band, the bands then
+/// written into one output; on VGG-16's 224×224 layers this avoids writing 115 MB of columns
+/// per call.
 pub fn conv2d_with_config(x: &Tensor, weight: &Tensor, config: Conv2dConfig) -> Result<Tensor> {
     let (n, c, h, w) = x.dims4()?;
     let (o, c_w, k, k_w) = weight.dims4()?;
@@ -331,9 +301,9 @@ fn batched_product(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if b.dim(0)? == 1 { a.matmul(&b.squeeze(0)?)?.unsqueeze(0) } else { a.broadcast_matmul(b) }
 }
 
-/// Bytes of columns (were they made at once) up to which [`crate::ConvKernel`] transposes a
-/// stride-1 convolution with fewer input than output channels by [`conv2d_transposed_by_fold`].
-pub const FOLD_BYTES: usize = 16 << 20;
+/// Bytes of columns up to which [`crate::ConvKernel`] transposes a stride-1 convolution with
+/// fewer input than output channels by [`conv2d_transposed_by_fold`].
+pub const FOLD_BYTES: usize = 4 * BAND_BYTES;
 
 /// The transposed map of [`conv2d_with_config`] with the same `weight` `(O, C, k, k)` and
 /// `config`: `(N, O, Ho, Wo) → input` `(N, C, H, W)`, as `col2im(W2ᵀ · s)` with
@@ -342,11 +312,8 @@ pub const FOLD_BYTES: usize = 16 << 20;
 /// given because with a stride several input sides have the same output side.
 ///
 /// Differentiable by candle's autograd when `s` or `weight` is tracked (the fold's backward
-/// is the unfolding). Untracked on the CPU, one sample at a time in bands of output rows over
-/// rayon's threads: each band's columns are made and folded into its own input rows (about
-/// 512 KB of columns and `s` per band), and the bands, which overlap by `k − 1` rows, are
-/// then added into the input in band order. For a 1×1 kernel with stride 1 and no padding
-/// there is no fold.
+/// is the unfolding); untracked on the CPU, one sample at a time (the columns of one sample
+/// are made at once). For a 1×1 kernel with stride 1 and no padding there is no fold.
 ///
 /// When a stride-1 layer has fewer input than output channels (VGG's first convolution,
 /// 3 → 64) this builds `C·k·k` rows of columns instead of the `O·k·k` that a convolution with
@@ -404,50 +371,12 @@ pub(crate) fn fold_of_product(
         op: Im2Col,
         chw: (usize, usize, usize),
     ) -> Result<Vec<T>> {
-        let (n, o, plane) = s.dims3()?;
-        let (c, h, w) = chw;
-        let ckk = w2t.dim(0)?;
-        let wo = op.out_side(w)?;
-        let ho = plane / wo.max(1);
-        let bands = bands(ho, (ckk + o) * wo * std::mem::size_of::<T>());
-        let w2t = w2t.contiguous()?;
-        let mut out = vec![T::zero(); n * c * h * w];
-        with_slice(&w2t, |w2t: &[T]| {
-            with_slice(s, |s: &[T]| -> Result<()> {
-                let w2t = MatRef::new(w2t, (ckk, o), (o, 1))?;
-                for (sample, x) in s.chunks_exact(o * plane).zip(out.chunks_exact_mut(c * h * w)) {
-                    // Each band folds into its own input rows; adjacent bands share k − 1 rows,
-                    // so the bands are added into the input after, in band order.
-                    let folded = bands
-                        .par_iter()
-                        .map(|&(y0, y1)| -> Result<((usize, usize), Vec<T>)> {
-                            let width = (y1 - y0) * wo;
-                            let band = MatRef::new(&sample[y0 * wo..], (o, width), (plane, 1))?;
-                            let mut cols = vec![T::zero(); ckk * width];
-                            matmul(&mut cols, width, w2t, band, false)?;
-                            let rows = op.input_rows((y0, y1), h);
-                            let mut local = vec![T::zero(); c * (rows.1 - rows.0) * w];
-                            op.fold_band(&cols, chw, (y0, y1), rows.0, &mut local)?;
-                            Ok((rows, local))
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    for ((first, last), local) in folded {
-                        let band_rows = last - first;
-                        if band_rows * w == 0 {
-                            continue; // the band reads no input row (a stride past the padding)
-                        }
-                        for (channel, part) in
-                            x.chunks_exact_mut(h * w).zip(local.chunks_exact(band_rows * w))
-                        {
-                            for (d, v) in channel[first * w..last * w].iter_mut().zip(part) {
-                                *d += *v;
-                            }
-                        }
-                    }
-                }
-                Ok(())
-            })?
-        })??;
+        let n = s.dim(0)?;
+        let mut out = vec![T::zero(); n * chw.0 * chw.1 * chw.2];
+        for (sample, plane) in out.chunks_exact_mut(chw.0 * chw.1 * chw.2).enumerate() {
+            let cols = w2t.matmul(&s.get(sample)?)?;
+            with_slice(&cols, |cols: &[T]| op.fold(cols, chw, plane))??;
+        }
         Ok(out)
     }
     match s.dtype() {
@@ -458,72 +387,39 @@ pub(crate) fn fold_of_product(
 }
 
 impl Im2Col {
-    /// `w2 · im2col(x)` band by band (see [`conv2d_with_config`]); `w2` is `(O, C·k·k)`. The
-    /// bands of a sample run in parallel over rayon's threads, each unfolding its rows into
-    /// its own columns and multiplying them on its own thread (the columns and the product
-    /// stay in cache); each band's `(O, rows·Wo)` product is then copied row by row into its
-    /// place in the output, which is allocated once.
+    /// `w2 · im2col(x)` band by band (see [`conv2d_with_config`]); `w2` is `(O, C·k·k)`. Each band's
+    /// `(O, rows·Wo)` product is copied row by row into its place in the output, which is
+    /// allocated once (`Tensor::cat` of the bands along the pixel axis took 12 ms for two
+    /// bands of the 3→64 convolution at 224×224, more than the product).
     fn banded<T: WithDType>(&self, x: &Tensor, w2: &Tensor) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
         let o = w2.dim(0)?;
         let (ho, wo) = (self.out_side(h)?, self.out_side(w)?);
         let ckk = c * self.kernel * self.kernel;
-        let bands = bands(ho, (ckk + o) * wo * std::mem::size_of::<T>());
+        let rows_per_band = (BAND_BYTES / (ckk * wo * std::mem::size_of::<T>()).max(1)).clamp(1, ho);
         let plane = ho * wo;
         let mut out = vec![T::zero(); n * o * plane];
-        with_slice(w2, |w2: &[T]| {
-            with_slice(x, |data: &[T]| -> Result<()> {
-                let w2 = MatRef::new(w2, (o, ckk), (ckk, 1))?;
-                for (sample, y) in data.chunks_exact(c * h * w).zip(out.chunks_exact_mut(o * plane)) {
-                    // Each band's segment of every output plane.
-                    let mut segments: Vec<Vec<&mut [T]>> =
-                        bands.iter().map(|_| Vec::with_capacity(o)).collect();
-                    for mut rest in y.chunks_exact_mut(plane.max(1)) {
-                        for (band, &(y0, y1)) in segments.iter_mut().zip(&bands) {
-                            let (segment, tail) = rest.split_at_mut((y1 - y0) * wo);
-                            band.push(segment);
-                            rest = tail;
+        with_slice(x, |data: &[T]| -> Result<()> {
+            for (sample, y) in data.chunks_exact(c * h * w).zip(out.chunks_exact_mut(o * plane)) {
+                for y0 in (0..ho).step_by(rows_per_band) {
+                    let y1 = (y0 + rows_per_band).min(ho);
+                    let width = (y1 - y0) * wo;
+                    let mut cols = vec![T::zero(); ckk * width];
+                    self.unfold(sample, (c, h, w), (y0, y1), &mut cols)?;
+                    let cols = Tensor::from_vec(cols, (ckk, width), x.device())?;
+                    let band = w2.matmul(&cols)?;
+                    with_slice(&band, |band: &[T]| {
+                        for (src, dst) in band.chunks_exact(width).zip(y.chunks_exact_mut(plane)) {
+                            dst[y0 * wo..y1 * wo].copy_from_slice(src);
                         }
-                    }
-                    bands.par_iter().zip(segments).try_for_each(
-                        |(&(y0, y1), mut band_segments)| -> Result<()> {
-                            let width = (y1 - y0) * wo;
-                            let mut cols = vec![T::zero(); ckk * width];
-                            self.unfold_rows(sample, (c, h, w), (y0, y1), 0, &mut cols)?;
-                            let mut product = vec![T::zero(); o * width];
-                            let cols = MatRef::new(&cols, (ckk, width), (width, 1))?;
-                            matmul(&mut product, width, w2, cols, false)?;
-                            for (segment, row) in band_segments.iter_mut().zip(product.chunks_exact(width)) {
-                                segment.copy_from_slice(row);
-                            }
-                            Ok(())
-                        },
-                    )?;
+                    })?;
                 }
-                Ok(())
-            })?
+            }
+            Ok(())
         })??;
         Tensor::from_vec(out, (n, o, ho, wo), x.device())
     }
 }
-
-/// The bands of output rows `0..ho` (each row `row_bytes` of columns and product): at most
-/// [`PARALLEL_BAND_BYTES`] each, and at least [`MIN_BANDS`] in all (as many as there are rows
-/// if fewer), so that small images keep the threads busy too. They depend on the shapes
-/// alone, not on the machine.
-fn bands(ho: usize, row_bytes: usize) -> Vec<(usize, usize)> {
-    let by_bytes = (PARALLEL_BAND_BYTES / row_bytes.max(1)).max(1);
-    let rows_per_band = by_bytes.min(ho.div_ceil(MIN_BANDS)).max(1);
-    (0..ho).step_by(rows_per_band).map(|y0| (y0, (y0 + rows_per_band).min(ho))).collect()
-}
-
-/// Enough bands for the threads of a many-core machine.
-const MIN_BANDS: usize = 16;
-
-/// Bytes of columns and product per band of [`Im2Col::banded`] and of the fold: about what one
-/// core's L2 cache holds. The unit tests take bands of 4 KB, so that their small inputs run in
-/// several bands (overlapping in the fold) as large ones do.
-const PARALLEL_BAND_BYTES: usize = if cfg!(test) { 4 << 10 } else { 512 << 10 };
 
 #[cfg(test)]
 mod tests {
